@@ -1,0 +1,98 @@
+"""The application factory: settings in, a FastAPI app out, long-lived resources opened in lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from commandpost import __version__, db
+from commandpost.clock import Clock, SystemClock
+from commandpost.config import Settings
+from commandpost.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    Unavailable,
+    VersionRequired,
+)
+from commandpost.health import router as health_router
+from commandpost.routers import api_routers
+
+# One table from domain exception to HTTP status; routes never build error bodies by hand.
+STATUS_OF: list[tuple[type[DomainError], int]] = [
+    (NotFound, 404),
+    (VersionRequired, 428),
+    (Conflict, 409),
+    (InvalidInput, 422),
+    (Unavailable, 503),
+    (DomainError, 400),
+]
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    # ("body", "base", "coordinates", 0) → "base.coordinates.0"; keep the query/header prefix.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    status = next(code for cls, code in STATUS_OF if isinstance(exc, cls))
+    return problem(status, exc.title, exc.detail, field=exc.field, **exc.extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_of(tuple(e["loc"])), "message": e["msg"], "type": e["type"]} for e in exc.errors()
+    ]
+    if any(e["type"] == "json_invalid" for e in errors):
+        return problem(400, "Malformed JSON", "the request body is not valid JSON", errors=errors)
+    first = errors[0] if errors else {"field": "body", "message": "invalid"}
+    return problem(422, "Invalid input", f"{first['field']}: {first['message']}", field=first["field"], errors=errors)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the app for `settings`; a test passes its own settings, clock or engine."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        app.state.engine = engine or db.make_engine(settings)
+        app.state.sessions = db.make_sessionmaker(app.state.engine)
+        try:
+            yield
+        finally:
+            if own_engine:
+                app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Command Post",
+        version=__version__,
+        summary="Emergency command and resource dispatch: teams, depots, hazard sources, alarms on one map.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.include_router(health_router)
+    for router in api_routers():
+        app.include_router(router, prefix="/api/v1")
+    return app

@@ -1,0 +1,160 @@
+"""Engine and sessions for both storage backends: SpatiaLite (embedded default) and PostGIS.
+
+Where the two SQL dialects differ, the difference lives here.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from geoalchemy2.admin.dialects.sqlite import init_spatialite
+from sqlalchemy import ColumnElement, DateTime, Engine, Integer, column, create_engine, event, func, text
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from commandpost.config import Settings
+from commandpost.errors import Unavailable
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes on both backends (SQLite stores them naive, as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; times must be timezone-aware")
+        return value.astimezone(UTC) if dialect.name != "sqlite" else value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    # Enums are stored by value as short strings (no native enum types to migrate on PostGIS).
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this mapping
+        datetime: UTCDateTime(),
+        enum.Enum: SAEnum(
+            enum.Enum, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]
+        ),
+    }
+
+
+class Versioned:
+    """Optimistic concurrency: every update bumps `version`; an update of a stale row fails."""
+
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads this mapping
+
+
+def sqlite_driver() -> ModuleType:
+    """A DB-API module whose connections can load SpatiaLite.
+
+    Debian's Python can; pyenv/python.org builds often lack `enable_load_extension`, so fall back
+    to the pysqlite3 wheel, which bundles an SQLite that can.
+    """
+    probe = sqlite3.connect(":memory:")
+    try:
+        if hasattr(probe, "enable_load_extension"):
+            return sqlite3
+    finally:
+        probe.close()
+    try:
+        return importlib.import_module("pysqlite3.dbapi2")
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        raise Unavailable(
+            "this Python's sqlite3 cannot load SpatiaLite and pysqlite3 is not installed: "
+            "`pip install pysqlite3-binary` or use a Python built with extension loading"
+        ) from exc
+
+
+def make_engine(settings: Settings, **kwargs: Any) -> Engine:
+    """Create the engine for `settings.database_url`, SpatiaLite loaded on every SQLite connection."""
+    if not settings.is_sqlite:
+        return create_engine(settings.database_url, pool_pre_ping=True, **kwargs)
+
+    path = settings.database_url.removeprefix("sqlite:///")
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        settings.database_url,
+        module=sqlite_driver(),
+        connect_args={"check_same_thread": False, "timeout": 30},
+        **kwargs,
+    )
+    library = settings.spatialite_library_path
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy own transactions (the driver's implicit BEGIN is unreliable).
+        dbapi_conn.isolation_level = None
+        dbapi_conn.enable_load_extension(True)
+        try:
+            dbapi_conn.load_extension(library)
+        except Exception as exc:
+            raise Unavailable(
+                f"cannot load SpatiaLite ({library}): install libsqlite3-mod-spatialite ({exc})"
+            ) from exc
+        finally:
+            dbapi_conn.enable_load_extension(False)
+        dbapi_conn.execute("PRAGMA foreign_keys = ON")
+        dbapi_conn.execute("PRAGMA journal_mode = WAL")
+        dbapi_conn.execute("PRAGMA synchronous = NORMAL")
+        init_spatialite(dbapi_conn, transaction=True, init_mode="WGS84")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def check_reachable(engine: Engine) -> None:
+    """Raise `Unavailable` with the reason when the database cannot be reached."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Unavailable:
+        raise
+    except Exception as exc:
+        raise Unavailable(f"database unreachable at {engine.url.render_as_string(hide_password=True)}: {exc}") from exc
+
+
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One session per unit of work; the caller commits, anything unfinished rolls back."""
+    with factory() as session:
+        yield session
+
+
+def bbox_filter(session: Session, geom: Any, bbox: tuple[float, float, float, float]) -> ColumnElement[bool]:
+    """Rows whose geometry meets the WGS 84 box, using each backend's spatial index."""
+    minx, miny, maxx, maxy = bbox
+    if session.get_bind().dialect.name == "sqlite":
+        table = geom.table.name
+        frame = func.BuildMbr(minx, miny, maxx, maxy, 4326)
+        # SpatiaLite only uses its R*Tree through the SpatialIndex virtual table.
+        index_hits = text(
+            "SELECT rowid FROM SpatialIndex WHERE f_table_name = :t AND f_geometry_column = :c "
+            "AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, 4326)"
+        ).bindparams(t=table, c=geom.name, minx=minx, miny=miny, maxx=maxx, maxy=maxy)
+        hits = index_hits.columns(column("rowid", Integer))
+        return geom.table.c.id.in_(hits) & (func.ST_Intersects(geom, frame) == 1)
+    envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
+    return geom.op("&&")(envelope) & func.ST_Intersects(geom, envelope)

@@ -1,0 +1,54 @@
+"""Domain exceptions. `app.py` maps each to a status code and an RFC 9457 problem body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every rule the platform refuses to break."""
+
+    title = "Request refused"
+
+    def __init__(self, detail: str, *, field: str | None = None, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.extra = extra or {}
+
+
+class NotFound(DomainError):
+    title = "Not found"
+
+
+class InvalidInput(DomainError):
+    title = "Invalid input"
+
+
+class InvalidGeometry(InvalidInput):
+    title = "Invalid geometry"
+
+
+class Conflict(DomainError):
+    title = "Conflict"
+
+
+class StaleVersion(Conflict):
+    """The caller edited an older version than the one stored; `current` is what is stored now."""
+
+    title = "Edited by someone else"
+
+    def __init__(self, detail: str, *, current: dict[str, Any]) -> None:
+        super().__init__(detail, extra={"current": current})
+
+
+class VersionRequired(DomainError):
+    title = "Version required"
+
+
+class InvalidTransition(Conflict):
+    title = "Transition not allowed"
+
+
+class Unavailable(DomainError):
+    title = "Dependency unavailable"

@@ -1,0 +1,201 @@
+"""Geometry at the edges: GeoJSON in and out, validation, WGS 84 storage, metres in a local CRS.
+
+Schemas speak GeoJSON, services speak Shapely, models hold WKB; the conversions are here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import shapely
+from geoalchemy2 import WKBElement
+from geoalchemy2.shape import from_shape, to_shape
+from pyproj import Transformer
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
+
+from commandpost.errors import InvalidGeometry
+
+WGS84 = 4326
+BBox = tuple[float, float, float, float]
+
+
+def _check_ranges(geom: BaseGeometry, field: str) -> None:
+    coords = shapely.get_coordinates(geom)
+    if coords.size == 0:
+        raise InvalidGeometry("geometry is empty", field=field)
+    lons, lats = coords[:, 0], coords[:, 1]
+    if not ((lons >= -180) & (lons <= 180)).all():
+        bad = float(lons[(lons < -180) | (lons > 180)][0])
+        raise InvalidGeometry(f"longitude {bad} is outside -180..180", field=field)
+    if not ((lats >= -90) & (lats <= 90)).all():
+        bad = float(lats[(lats < -90) | (lats > 90)][0])
+        raise InvalidGeometry(f"latitude {bad} is outside -90..90", field=field)
+
+
+def parse_geojson(
+    geometry: dict[str, Any] | Any, *, field: str = "geometry", allowed: Sequence[str] | None = None
+) -> BaseGeometry:
+    """A GeoJSON geometry as a valid Shapely geometry in WGS 84, or `InvalidGeometry` naming the field."""
+    if hasattr(geometry, "model_dump"):
+        geometry = geometry.model_dump(exclude_none=True)
+    try:
+        geom = shape(geometry)
+    except Exception as exc:
+        raise InvalidGeometry(f"not a GeoJSON geometry: {exc}", field=field) from exc
+    if allowed is not None and geom.geom_type not in allowed:
+        raise InvalidGeometry(f"{geom.geom_type} not allowed here; expected {' or '.join(allowed)}", field=field)
+    _check_ranges(geom, field)
+    if not geom.is_valid:
+        raise InvalidGeometry(f"invalid geometry: {explain_validity(geom)}", field=field)
+    return geom
+
+
+def point(lon: float, lat: float, *, field: str = "geometry") -> BaseGeometry:
+    return parse_geojson({"type": "Point", "coordinates": [lon, lat]}, field=field)
+
+
+def to_db(geom: BaseGeometry | None) -> WKBElement | None:
+    return None if geom is None else from_shape(geom, srid=WGS84)
+
+
+def from_db(element: WKBElement | None) -> BaseGeometry | None:
+    return None if element is None else to_shape(element)
+
+
+def to_geojson(element: WKBElement | BaseGeometry | None) -> dict[str, Any] | None:
+    if element is None:
+        return None
+    geom = element if isinstance(element, BaseGeometry) else to_shape(element)
+    return dict(mapping(geom))
+
+
+def wkb_to_geojson_many(blobs: Sequence[bytes | None]) -> list[dict[str, Any] | None]:
+    """Vectorised WKB → GeoJSON for serving large layers."""
+    geoms = shapely.from_wkb([b if b is None else bytes(b) for b in blobs])
+    out: list[dict[str, Any] | None] = []
+    for g in geoms:
+        out.append(None if g is None else dict(mapping(g)))
+    return out
+
+
+@lru_cache(maxsize=8)
+def _to_metric(metric_crs: str) -> Transformer:
+    return Transformer.from_crs(WGS84, metric_crs, always_xy=True)
+
+
+def to_metric(geom: BaseGeometry, metric_crs: str) -> BaseGeometry:
+    """Project a WGS 84 geometry into the configured metric CRS (metres)."""
+    transformer = _to_metric(metric_crs)
+    return shapely.transform(geom, lambda xy: _stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def _stack(xy: tuple[Any, Any]) -> Any:
+    import numpy as np
+
+    return np.column_stack(xy)
+
+
+def distance_m(a: BaseGeometry, b: BaseGeometry, metric_crs: str) -> float:
+    return float(to_metric(a, metric_crs).distance(to_metric(b, metric_crs)))
+
+
+def parse_bbox(text: str | None, *, field: str = "bbox") -> BBox | None:
+    """`minLon,minLat,maxLon,maxLat` (RFC 7946 order) or `InvalidGeometry`."""
+    if text is None or text == "":
+        return None
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise InvalidGeometry("bbox needs four numbers: minLon,minLat,maxLon,maxLat", field=field)
+    try:
+        minx, miny, maxx, maxy = (float(p) for p in parts)
+    except ValueError as exc:
+        raise InvalidGeometry("bbox values must be numbers", field=field) from exc
+    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+        raise InvalidGeometry("bbox values must be finite", field=field)
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise InvalidGeometry("bbox must satisfy -180 ≤ minLon ≤ maxLon ≤ 180 and -90 ≤ minLat ≤ maxLat ≤ 90",
+                              field=field)
+    return (minx, miny, maxx, maxy)
+
+
+# --- Chinese map coordinates -------------------------------------------------------------
+# Amap/Tencent publish GCJ-02, an obfuscated offset of WGS 84 inside China. The forward formula is
+# public; the inverse has no closed form, so it is solved by fixed-point iteration (residual < 1e-7°).
+
+_A = 6378245.0
+_EE = 0.00669342162296594323
+
+
+def _out_of_china(lon: float, lat: float) -> bool:
+    return not (72.004 <= lon <= 137.8347 and 0.8293 <= lat <= 55.8271)
+
+
+def _offset(lon: float, lat: float) -> tuple[float, float]:
+    x, y = lon - 105.0, lat - 35.0
+    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    dlat += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    dlat += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+    dlat += (160.0 * math.sin(y / 12.0 * math.pi) + 320 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    dlon += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    dlon += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+    dlon += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    radlat = lat / 180.0 * math.pi
+    magic = 1 - _EE * math.sin(radlat) ** 2
+    sqrtmagic = math.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrtmagic) * math.pi)
+    dlon = (dlon * 180.0) / (_A / sqrtmagic * math.cos(radlat) * math.pi)
+    return dlon, dlat
+
+
+def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
+    if _out_of_china(lon, lat):
+        return lon, lat
+    dlon, dlat = _offset(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def gcj02_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
+    if _out_of_china(lon, lat):
+        return lon, lat
+    wlon, wlat = lon, lat
+    for _ in range(30):
+        glon, glat = wgs84_to_gcj02(wlon, wlat)
+        dx, dy = glon - lon, glat - lat
+        wlon, wlat = wlon - dx, wlat - dy
+        if abs(dx) < 1e-9 and abs(dy) < 1e-9:
+            break
+    return wlon, wlat
+
+
+def convert_geometry(geom: BaseGeometry, source_crs: str) -> BaseGeometry:
+    """Bring a geometry from a source's CRS (`WGS84`, `GCJ02`, or any EPSG code) into WGS 84."""
+    crs = source_crs.upper().replace("-", "")
+    if crs in ("WGS84", "EPSG:4326", "CRS84", "URN:OGC:DEF:CRS:OGC:1.3:CRS84"):
+        return geom
+    if crs == "GCJ02":
+        return shapely.transform(geom, _vectorise(gcj02_to_wgs84))
+    transformer = Transformer.from_crs(source_crs, WGS84, always_xy=True)
+    return shapely.transform(geom, lambda xy: _stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def _vectorise(fn: Any) -> Any:
+    import numpy as np
+
+    def apply(xy: Any) -> Any:
+        return np.array([fn(float(x), float(y)) for x, y in xy])
+
+    return apply
+
+
+def bounds_of(geoms: Iterable[BaseGeometry]) -> BBox | None:
+    collection = shapely.GeometryCollection(list(geoms))
+    if collection.is_empty:
+        return None
+    minx, miny, maxx, maxy = collection.bounds
+    return (minx, miny, maxx, maxy)

@@ -1,0 +1,101 @@
+"""Rules every stored entity shares: fetch or 404, optimistic versions, paging, change events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from commandpost.clock import Clock
+from commandpost.db import Base
+from commandpost.errors import NotFound, StaleVersion, VersionRequired
+from commandpost.events import service as events
+
+T = TypeVar("T", bound=Base)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def fetch(session: Session, model: type[T], entity_id: int, *, what: str, for_update: bool = False) -> T:
+    """The stored entity, or `NotFound` saying which."""
+    row = session.get(model, entity_id, with_for_update=for_update)
+    if row is None:
+        raise NotFound(f"{what} {entity_id} does not exist", field="id")
+    return row
+
+
+def page(session: Session, stmt: Select[tuple[T]], *, limit: int, offset: int) -> Page[T]:
+    """One page of `stmt` and the number of rows matched in all."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    items = session.scalars(stmt.limit(limit).offset(offset)).all()
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def update_versioned(
+    session: Session,
+    row: T,
+    *,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    snapshot: Callable[[T], dict[str, Any]],
+    what: str,
+) -> T:
+    """Apply `changes` if the editor read the current version; otherwise refuse with what is stored now."""
+    current = getattr(row, "version")  # noqa: B009 - every versioned model has it
+    if expected_version is None:
+        raise VersionRequired(
+            f"say which version of {what} you edited: send If-Match or a `version` field (current is {current})",
+            field="version",
+        )
+    if expected_version != current:
+        raise StaleVersion(
+            f"{what} was changed by someone else: you edited version {expected_version}, it is now {current}",
+            current=snapshot(row),
+        )
+    for name, value in changes.items():
+        setattr(row, name, value)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        # Someone committed between our read and our write: the UPDATE … WHERE version matched nothing.
+        session.rollback()
+        fresh = session.get(type(row), getattr(row, "id"), populate_existing=True)  # noqa: B009
+        raise StaleVersion(
+            f"{what} was changed by someone else while you saved",
+            current=snapshot(fresh) if fresh is not None else {},
+        ) from exc
+    return row
+
+
+def record_change(
+    session: Session,
+    *,
+    entity_type: str,
+    row: Any,
+    action: str,
+    payload: dict[str, Any],
+    clock: Clock,
+    actor: str | None = None,
+) -> None:
+    """Append `<entity>.<action>` to the event log in the same transaction as the change."""
+    session.flush()
+    events.record(
+        session,
+        type=f"{entity_type}.{action}",
+        entity_type=entity_type,
+        entity_id=row.id,
+        payload=payload,
+        clock=clock,
+        actor=actor,
+        exercise_id=getattr(row, "exercise_id", None),
+    )

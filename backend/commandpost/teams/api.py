@@ -1,0 +1,72 @@
+"""HTTP routes for rescue teams; the rules are in `service`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from commandpost.schemas import PROBLEM_RESPONSES
+from commandpost.teams import service
+from commandpost.teams.models import TeamKind, TeamStatus, TeamTier
+from commandpost.teams.schemas import StatusChange, TeamCreate, TeamUpdate, team_feature
+from commandpost.web import (
+    BBoxDep,
+    ClockDep,
+    IfMatchDep,
+    PagingDep,
+    SessionDep,
+    expected_version,
+    feature_response,
+    layer_response,
+)
+
+router = APIRouter(prefix="/teams", tags=["rescue teams"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("", summary="Rescue teams layer (GeoJSON FeatureCollection)")
+def list_teams(
+    request: Request,
+    db: SessionDep,
+    paging: PagingDep,
+    bbox: BBoxDep,
+    status: TeamStatus | None = None,
+    kind: TeamKind | None = None,
+    tier: TeamTier | None = None,
+) -> Response:
+    page = service.list_teams(
+        db, bbox=bbox, status=status, kind=kind, tier=tier, limit=paging.limit, offset=paging.offset
+    )
+    return layer_response(request, page, team_feature)
+
+
+@router.get("/{team_id}", summary="One rescue team (GeoJSON Feature; ETag = version)")
+def get_team(team_id: int, db: SessionDep) -> Response:
+    return feature_response(team_feature(service.get(db, team_id=team_id)))
+
+
+@router.post("", status_code=201, summary="Register a rescue team")
+def create_team(body: TeamCreate, db: SessionDep, clock: ClockDep) -> Response:
+    team = service.create(db, data=body, clock=clock)
+    db.commit()
+    return feature_response(team_feature(team), status_code=201, location=f"/api/v1/teams/{team.id}")
+
+
+@router.patch("/{team_id}", summary="Edit a rescue team (send the version you read)")
+def update_team(team_id: int, body: TeamUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep) -> Response:
+    team = service.update(
+        db, team_id=team_id, changes=body, expected_version=expected_version(body.version, if_match), clock=clock
+    )
+    db.commit()
+    return feature_response(team_feature(team))
+
+
+@router.post("/{team_id}/status", summary="Change a team's status (allowed transitions only)")
+def change_status(team_id: int, body: StatusChange, db: SessionDep, clock: ClockDep, if_match: IfMatchDep) -> Response:
+    team = service.change_status(
+        db,
+        team_id=team_id,
+        status=body.status,
+        expected_version=expected_version(body.version, if_match),
+        clock=clock,
+    )
+    db.commit()
+    return feature_response(team_feature(team))

@@ -1,0 +1,132 @@
+"""Rescue teams in and out: GeoJSON features whose geometry is the team's current position."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from commandpost import geo
+from commandpost.schemas import InModel, PointIn, UpdateModel
+from commandpost.teams.models import Capability, Team, TeamKind, TeamStatus, TeamTier
+
+
+class Vehicle(InModel):
+    type: str = Field(min_length=1, max_length=60, examples=["foam tender"])
+    count: int = Field(ge=1, le=500)
+
+
+def _unique(values: list[Capability] | None) -> list[Capability] | None:
+    if values is not None and len(set(values)) != len(values):
+        raise ValueError("capabilities must not repeat")
+    return values
+
+
+class TeamCreate(InModel):
+    ref: str | None = Field(default=None, max_length=64, description="your key for this team, if any")
+    name: str = Field(min_length=1, max_length=120, examples=["泉港区消防救援大队"])
+    kind: TeamKind
+    tier: TeamTier
+    headcount: int = Field(ge=1, le=5000)
+    capabilities: list[Capability] = Field(default_factory=list, examples=[["firefighting", "foam", "hazmat"]])
+    vehicles: list[Vehicle] = Field(default_factory=list)
+    equipment: list[str] = Field(default_factory=list, examples=[["SCBA ×40", "thermal camera"]])
+    base: PointIn = Field(description="home base (GeoJSON Point, WGS 84)")
+    position: PointIn | None = Field(default=None, description="current position; defaults to the base")
+    status: TeamStatus = TeamStatus.available
+    town: str | None = Field(default=None, max_length=60)
+    contact_name: str | None = Field(default=None, max_length=60)
+    contact_phone: str | None = Field(default=None, max_length=40)
+
+    _caps = field_validator("capabilities")(_unique)
+
+    model_config = InModel.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "name": "泉港石化园区危化品救援队",
+                    "kind": "hazmat",
+                    "tier": "enterprise",
+                    "headcount": 24,
+                    "capabilities": ["hazmat", "foam", "decontamination", "gas_detection"],
+                    "vehicles": [{"type": "foam tender", "count": 2}],
+                    "equipment": ["SCBA ×24"],
+                    "base": {"type": "Point", "coordinates": [118.93, 25.13]},
+                }
+            ]
+        }
+    }
+
+
+class TeamUpdate(UpdateModel):
+    """Fields to change; status changes go through `/teams/{id}/status` so their rules apply."""
+
+    ref: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    kind: TeamKind | None = None
+    tier: TeamTier | None = None
+    headcount: int | None = Field(default=None, ge=1, le=5000)
+    capabilities: list[Capability] | None = None
+    vehicles: list[Vehicle] | None = None
+    equipment: list[str] | None = None
+    base: PointIn | None = None
+    position: PointIn | None = None
+    town: str | None = Field(default=None, max_length=60)
+    contact_name: str | None = Field(default=None, max_length=60)
+    contact_phone: str | None = Field(default=None, max_length=40)
+
+    _caps = field_validator("capabilities")(_unique)
+
+
+class StatusChange(InModel):
+    status: TeamStatus
+    version: int | None = Field(default=None, ge=1)
+
+
+class TeamProperties(InModel):
+    id: int
+    ref: str | None
+    name: str
+    kind: TeamKind
+    tier: TeamTier
+    headcount: int
+    capabilities: list[Capability]
+    vehicles: list[Vehicle]
+    equipment: list[str]
+    base: list[float] = Field(description="home base as [lon, lat]")
+    status: TeamStatus
+    position_at: datetime | None
+    town: str | None
+    contact_name: str | None
+    contact_phone: str | None
+    version: int
+    updated_at: datetime
+
+
+def team_feature(team: Team) -> dict[str, Any]:
+    base = geo.from_db(team.base)
+    return {
+        "type": "Feature",
+        "id": team.id,
+        "geometry": geo.to_geojson(team.position),
+        "properties": {
+            "id": team.id,
+            "ref": team.ref,
+            "name": team.name,
+            "kind": str(team.kind),
+            "tier": str(team.tier),
+            "headcount": team.headcount,
+            "capabilities": team.capabilities,
+            "vehicles": team.vehicles,
+            "equipment": team.equipment,
+            "base": [base.x, base.y] if base is not None else None,
+            "status": str(team.status),
+            "position_at": team.position_at.isoformat() if team.position_at else None,
+            "town": team.town,
+            "contact_name": team.contact_name,
+            "contact_phone": team.contact_phone,
+            "version": team.version,
+            "updated_at": team.updated_at.isoformat(),
+        },
+    }

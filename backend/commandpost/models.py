@@ -1,6 +1,33 @@
 """Imports every domain's tables so `Base.metadata` (and Alembic) sees the whole schema."""
 
+from commandpost.basemap.models import MapFeature
+from commandpost.depots.models import Depot, InventoryLine, Material
+from commandpost.duty.models import DutyShift
 from commandpost.events.models import Event
+from commandpost.experts.models import Expert
+from commandpost.hazards.models import HazardSource, StoredChemical
+from commandpost.incidents.models import Incident, TimelineEntry
+from commandpost.roads.models import RoadSegment
+from commandpost.sensors.models import Sensor
+from commandpost.shelters.models import Shelter
 from commandpost.teams.models import Team
+from commandpost.warnings.models import Warning
 
-__all__ = ["Event", "Team"]
+__all__ = [
+    "Depot",
+    "DutyShift",
+    "Event",
+    "Expert",
+    "HazardSource",
+    "Incident",
+    "InventoryLine",
+    "MapFeature",
+    "Material",
+    "RoadSegment",
+    "Sensor",
+    "Shelter",
+    "StoredChemical",
+    "Team",
+    "TimelineEntry",
+    "Warning",
+]

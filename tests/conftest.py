@@ -92,8 +92,9 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 
 
 @pytest.fixture
-def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    with sessions() as s:
+def session(engine: Engine) -> Iterator[Session]:
+    """A session for looking and small writes; it never holds SQLite's write lock while idle."""
+    with db.make_sessionmaker(engine, read_only=True)() as s:
         yield s
 
 
@@ -112,3 +113,14 @@ def client(settings: Settings, clock: FrozenClock, engine: Engine) -> Iterator[T
 @pytest.fixture
 def backend(settings: Settings) -> str:
     return "spatialite" if settings.is_sqlite else "postgis"
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    postgis = (
+        "PostGIS at " + make_url(POSTGIS_URL).render_as_string(hide_password=True) if POSTGIS_URL else None
+    )
+    return [
+        "storage backends under test: " + ", ".join(BACKENDS),
+        "PostGIS: " + (postgis or "not tested (set TEST_DATABASE_URL)"),
+        "Redis: " + (REDIS_URL or "not tested (set TEST_REDIS_URL)"),
+    ]

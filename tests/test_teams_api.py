@@ -92,7 +92,9 @@ def test_bad_input_is_a_problem_naming_the_field_and_writes_nothing(client: Test
         assert response.status_code == 422, body
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["field"].startswith(field)
-    malformed = client.post("/api/v1/teams", content=b'{"name": ', headers={"content-type": "application/json"})
+    malformed = client.post(
+        "/api/v1/teams", content=b'{"name": ', headers={"content-type": "application/json"}
+    )
     assert malformed.status_code == 400
     assert client.get("/api/v1/teams").json()["numberMatched"] == 0
 

@@ -64,10 +64,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     if any(e["type"] == "json_invalid" for e in errors):
         return problem(400, "Malformed JSON", "the request body is not valid JSON", errors=errors)
     first = errors[0] if errors else {"field": "body", "message": "invalid"}
-    return problem(422, "Invalid input", f"{first['field']}: {first['message']}", field=first["field"], errors=errors)
+    return problem(
+        422, "Invalid input", f"{first['field']}: {first['message']}", field=first["field"], errors=errors
+    )
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None
+) -> FastAPI:
     """Build the app for `settings`; a test passes its own settings, clock or engine."""
     settings = settings or Settings()
 
@@ -76,6 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         own_engine = engine is None
         app.state.engine = engine or db.make_engine(settings)
         app.state.sessions = db.make_sessionmaker(app.state.engine)
+        app.state.read_sessions = db.make_sessionmaker(app.state.engine, read_only=True)
         try:
             yield
         finally:

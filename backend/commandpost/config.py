@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     @classmethod
     def _known_backend(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("DATABASE_URL must be sqlite:///… (SpatiaLite) or postgresql+psycopg://… (PostGIS)")
+            raise ValueError(
+                "DATABASE_URL must be sqlite:///… (SpatiaLite) or postgresql+psycopg://… (PostGIS)"
+            )
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value

@@ -35,7 +35,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the database; times must be timezone-aware")
-        return value.astimezone(UTC) if dialect.name != "sqlite" else value.astimezone(UTC).replace(tzinfo=None)
+        return (
+            value.astimezone(UTC) if dialect.name != "sqlite" else value.astimezone(UTC).replace(tzinfo=None)
+        )
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
@@ -117,13 +119,18 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A command takes the write lock at BEGIN, so one that reads and then writes never meets
+        # SQLITE_BUSY half-way: it waits its turn. Reads begin deferred and never block anyone (WAL).
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions for commands (the default) or for reads, which on SQLite take no write lock."""
+    bind = engine.execution_options(sqlite_begin="DEFERRED") if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 def check_reachable(engine: Engine) -> None:
@@ -134,7 +141,9 @@ def check_reachable(engine: Engine) -> None:
     except Unavailable:
         raise
     except Exception as exc:
-        raise Unavailable(f"database unreachable at {engine.url.render_as_string(hide_password=True)}: {exc}") from exc
+        raise Unavailable(
+            f"database unreachable at {engine.url.render_as_string(hide_password=True)}: {exc}"
+        ) from exc
 
 
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
@@ -155,6 +164,8 @@ def bbox_filter(session: Session, geom: Any, bbox: tuple[float, float, float, fl
             "AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, 4326)"
         ).bindparams(t=table, c=geom.name, minx=minx, miny=miny, maxx=maxx, maxy=maxy)
         hits = index_hits.columns(column("rowid", Integer))
-        return geom.table.c.id.in_(hits) & (func.ST_Intersects(geom, frame) == 1)
+        inside: ColumnElement[bool] = geom.table.c.id.in_(hits) & (func.ST_Intersects(geom, frame) == 1)
+        return inside
     envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
-    return geom.op("&&")(envelope) & func.ST_Intersects(geom, envelope)
+    overlaps: ColumnElement[bool] = geom.op("&&")(envelope) & func.ST_Intersects(geom, envelope)
+    return overlaps

@@ -42,6 +42,12 @@ class StaleVersion(Conflict):
         super().__init__(detail, extra={"current": current})
 
 
+class OutOfStock(Conflict):
+    """A depot has less of a material available than was asked for; `available` says how much."""
+
+    title = "Out of stock"
+
+
 class VersionRequired(DomainError):
     title = "Version required"
 

@@ -48,7 +48,9 @@ def parse_geojson(
     except Exception as exc:
         raise InvalidGeometry(f"not a GeoJSON geometry: {exc}", field=field) from exc
     if allowed is not None and geom.geom_type not in allowed:
-        raise InvalidGeometry(f"{geom.geom_type} not allowed here; expected {' or '.join(allowed)}", field=field)
+        raise InvalidGeometry(
+            f"{geom.geom_type} not allowed here; expected {' or '.join(allowed)}", field=field
+        )
     _check_ranges(geom, field)
     if not geom.is_valid:
         raise InvalidGeometry(f"invalid geometry: {explain_validity(geom)}", field=field)
@@ -61,6 +63,12 @@ def point(lon: float, lat: float, *, field: str = "geometry") -> BaseGeometry:
 
 def to_db(geom: BaseGeometry | None) -> WKBElement | None:
     return None if geom is None else from_shape(geom, srid=WGS84)
+
+
+def from_shape_4326(geom: BaseGeometry) -> WKBElement:
+    """A Shapely geometry as the WKB a geometry column stores (WGS 84)."""
+    element: WKBElement = from_shape(geom, srid=WGS84)
+    return element
 
 
 def from_db(element: WKBElement | None) -> BaseGeometry | None:
@@ -118,8 +126,9 @@ def parse_bbox(text: str | None, *, field: str = "bbox") -> BBox | None:
     if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
         raise InvalidGeometry("bbox values must be finite", field=field)
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise InvalidGeometry("bbox must satisfy -180 ≤ minLon ≤ maxLon ≤ 180 and -90 ≤ minLat ≤ maxLat ≤ 90",
-                              field=field)
+        raise InvalidGeometry(
+            "bbox must satisfy -180 ≤ minLon ≤ maxLon ≤ 180 and -90 ≤ minLat ≤ maxLat ≤ 90", field=field
+        )
     return (minx, miny, maxx, maxy)
 
 

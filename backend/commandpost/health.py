@@ -34,5 +34,6 @@ def readyz(request: Request) -> JSONResponse:
         except Unavailable as exc:
             checks["redis"] = exc.detail
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+    )

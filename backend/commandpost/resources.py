@@ -34,7 +34,7 @@ def fetch(session: Session, model: type[T], entity_id: int, *, what: str, for_up
     return row
 
 
-def page(session: Session, stmt: Select[tuple[T]], *, limit: int, offset: int) -> Page[T]:
+def page(session: Session, stmt: Select[Any], *, limit: int, offset: int) -> Page[T]:
     """One page of `stmt` and the number of rows matched in all."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     items = session.scalars(stmt.limit(limit).offset(offset)).all()
@@ -54,7 +54,7 @@ def update_versioned(
     current = getattr(row, "version")  # noqa: B009 - every versioned model has it
     if expected_version is None:
         raise VersionRequired(
-            f"say which version of {what} you edited: send If-Match or a `version` field (current is {current})",
+            f"say which version of {what} you edited: send If-Match or `version` (current is {current})",
             field="version",
         )
     if expected_version != current:

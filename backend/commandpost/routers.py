@@ -6,6 +6,30 @@ from fastapi import APIRouter
 
 
 def api_routers() -> list[APIRouter]:
+    from commandpost.basemap.api import router as basemap
+    from commandpost.depots.api import materials
+    from commandpost.depots.api import router as depots
+    from commandpost.duty.api import router as duty
+    from commandpost.experts.api import router as experts
+    from commandpost.hazards.api import router as hazard_sources
+    from commandpost.incidents.api import router as incidents
+    from commandpost.roads.api import router as roads
+    from commandpost.sensors.api import router as sensors
+    from commandpost.shelters.api import router as shelters
     from commandpost.teams.api import router as teams
+    from commandpost.warnings.api import router as warnings
 
-    return [teams]
+    return [
+        teams,
+        basemap,
+        depots,
+        materials,
+        hazard_sources,
+        sensors,
+        shelters,
+        roads,
+        incidents,
+        warnings,
+        experts,
+        duty,
+    ]

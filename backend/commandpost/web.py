@@ -18,7 +18,9 @@ from commandpost.resources import Page
 
 
 def _session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as session:
+    reading = request.method in ("GET", "HEAD")
+    factory = request.app.state.read_sessions if reading else request.app.state.sessions
+    with factory() as session:
         yield session
 
 
@@ -66,15 +68,18 @@ def _bbox(
 BBoxDep = Annotated[geo.BBox | None, Depends(_bbox)]
 
 
-def _if_match(if_match: Annotated[str | None, Header(description='the ETag you read, e.g. "3"')] = None) -> int | None:
+def _if_match(
+    if_match: Annotated[str | None, Header(description='the ETag you read, e.g. "3"')] = None,
+) -> int | None:
     if if_match is None:
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
     try:
         return int(tag)
     except ValueError as exc:
-        raise InvalidInput(f"If-Match must be an ETag this API issued, like \"3\"; got {if_match}",
-                           field="If-Match") from exc
+        raise InvalidInput(
+            f'If-Match must be an ETag this API issued, like "3"; got {if_match}', field="If-Match"
+        ) from exc
 
 
 IfMatchDep = Annotated[int | None, Depends(_if_match)]
@@ -103,7 +108,9 @@ class PlainJSONResponse(JSONResponse):
         return dumps(content)
 
 
-def feature_response(feature: dict[str, Any], *, status_code: int = 200, location: str | None = None) -> GeoJSONResponse:
+def feature_response(
+    feature: dict[str, Any], *, status_code: int = 200, location: str | None = None
+) -> GeoJSONResponse:
     """One feature, with its version as the ETag."""
     headers = {"ETag": f'"{feature["properties"]["version"]}"'}
     if location:
@@ -111,7 +118,9 @@ def feature_response(feature: dict[str, Any], *, status_code: int = 200, locatio
     return GeoJSONResponse(feature, status_code=status_code, headers=headers)
 
 
-def entity_response(entity: dict[str, Any], *, status_code: int = 200, location: str | None = None) -> PlainJSONResponse:
+def entity_response(
+    entity: dict[str, Any], *, status_code: int = 200, location: str | None = None
+) -> PlainJSONResponse:
     headers = {"ETag": f'"{entity["version"]}"'} if "version" in entity else {}
     if location:
         headers["Location"] = location
@@ -145,9 +154,16 @@ def layer_response(
     )
 
 
-def list_response(request: Request, page: Page[Any], to_entity: Callable[[Any], dict[str, Any]]) -> PlainJSONResponse:
+def list_response(
+    request: Request, page: Page[Any], to_entity: Callable[[Any], dict[str, Any]]
+) -> PlainJSONResponse:
     """A page of non-spatial entities, shaped like a layer page but with `items`."""
     items = [to_entity(item) for item in page.items]
     return PlainJSONResponse(
-        {"items": items, "numberMatched": page.total, "numberReturned": len(items), "links": _links(request, page)}
+        {
+            "items": items,
+            "numberMatched": page.total,
+            "numberReturned": len(items),
+            "links": _links(request, page),
+        }
     )

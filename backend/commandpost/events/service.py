@@ -39,8 +39,6 @@ def record(
 def for_entity(session: Session, *, entity_type: str, entity_id: int) -> list[Event]:
     """An entity's events, oldest first: the raw material of its timeline."""
     stmt = (
-        select(Event)
-        .where(Event.entity_type == entity_type, Event.entity_id == entity_id)
-        .order_by(Event.id)
+        select(Event).where(Event.entity_type == entity_type, Event.entity_id == entity_id).order_by(Event.id)
     )
     return list(session.scalars(stmt))

@@ -52,7 +52,9 @@ class StoredChemical(Base):
     __tablename__ = "stored_chemicals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    hazard_source_id: Mapped[int] = mapped_column(ForeignKey("hazard_sources.id", ondelete="CASCADE"), index=True)
+    hazard_source_id: Mapped[int] = mapped_column(
+        ForeignKey("hazard_sources.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(80))
     cas: Mapped[str | None] = mapped_column(String(20))
     quantity_t: Mapped[float] = mapped_column(Numeric(14, 3, asdecimal=False))

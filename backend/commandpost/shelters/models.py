@@ -17,7 +17,9 @@ class Shelter(Versioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str | None] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(40), default="indoor", comment="indoor, outdoor, school, stadium…")
+    kind: Mapped[str] = mapped_column(
+        String(40), default="indoor", comment="indoor, outdoor, school, stadium…"
+    )
     location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
     capacity: Mapped[int]
     address: Mapped[str | None] = mapped_column(String(200))

@@ -51,16 +51,24 @@ def create_team(body: TeamCreate, db: SessionDep, clock: ClockDep) -> Response:
 
 
 @router.patch("/{team_id}", summary="Edit a rescue team (send the version you read)")
-def update_team(team_id: int, body: TeamUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep) -> Response:
+def update_team(
+    team_id: int, body: TeamUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+) -> Response:
     team = service.update(
-        db, team_id=team_id, changes=body, expected_version=expected_version(body.version, if_match), clock=clock
+        db,
+        team_id=team_id,
+        changes=body,
+        expected_version=expected_version(body.version, if_match),
+        clock=clock,
     )
     db.commit()
     return feature_response(team_feature(team))
 
 
 @router.post("/{team_id}/status", summary="Change a team's status (allowed transitions only)")
-def change_status(team_id: int, body: StatusChange, db: SessionDep, clock: ClockDep, if_match: IfMatchDep) -> Response:
+def change_status(
+    team_id: int, body: StatusChange, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+) -> Response:
     team = service.change_status(
         db,
         team_id=team_id,

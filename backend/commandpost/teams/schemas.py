@@ -29,7 +29,9 @@ class TeamCreate(InModel):
     kind: TeamKind
     tier: TeamTier
     headcount: int = Field(ge=1, le=5000)
-    capabilities: list[Capability] = Field(default_factory=list, examples=[["firefighting", "foam", "hazmat"]])
+    capabilities: list[Capability] = Field(
+        default_factory=list, examples=[["firefighting", "foam", "hazmat"]]
+    )
     vehicles: list[Vehicle] = Field(default_factory=list)
     equipment: list[str] = Field(default_factory=list, examples=[["SCBA ×40", "thermal camera"]])
     base: PointIn = Field(description="home base (GeoJSON Point, WGS 84)")

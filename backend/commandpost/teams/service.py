@@ -61,8 +61,15 @@ def create(session: Session, *, data: TeamCreate, clock: Clock, actor: str | Non
         values["position"] = values["base"]
     team = Team(**values, updated_at=clock.now())
     session.add(team)
+    session.flush()
     resources.record_change(
-        session, entity_type=WHAT, row=team, action="created", payload=team_feature(team), clock=clock, actor=actor
+        session,
+        entity_type=WHAT,
+        row=team,
+        action="created",
+        payload=team_feature(team),
+        clock=clock,
+        actor=actor,
     )
     return team
 
@@ -86,7 +93,13 @@ def update(
         session, team, changes=values, expected_version=expected_version, snapshot=team_feature, what=WHAT
     )
     resources.record_change(
-        session, entity_type=WHAT, row=team, action="updated", payload=team_feature(team), clock=clock, actor=actor
+        session,
+        entity_type=WHAT,
+        row=team,
+        action="updated",
+        payload=team_feature(team),
+        clock=clock,
+        actor=actor,
     )
     return team
 

@@ -33,7 +33,7 @@ class WarningStatus(StrEnum):
     cleared = "cleared"
 
 
-class Warning(Versioned, Base):  # noqa: A001 - the users' word; never the builtin
+class Warning(Versioned, Base):
     __tablename__ = "warnings"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,173 @@
+"""`commandpost`: one command line, a subcommand per job (serve, migrate, load, import-roads, demo)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from commandpost import db, migrations
+from commandpost.clock import SystemClock
+from commandpost.config import Settings
+from commandpost.errors import DomainError, Unavailable
+
+
+def _fail(message: str) -> int:
+    print(f"commandpost: {message}", file=sys.stderr)
+    return 2
+
+
+def _check_services(settings: Settings) -> None:
+    """Refuse to start against a database or Redis that cannot be reached."""
+    engine = db.make_engine(settings)
+    try:
+        db.check_reachable(engine)
+        if migrations.current(engine) != migrations.head():
+            raise Unavailable(
+                f"the database schema is at {migrations.current(engine) or 'nothing'}, "
+                f"not {migrations.head()}: run `commandpost migrate` first"
+            )
+    finally:
+        engine.dispose()
+    if settings.redis_url:
+        from commandpost.redis_check import ping
+
+        ping(settings.redis_url)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from commandpost.app import create_app
+
+    _check_services(settings)
+    print(f"Command Post on http://{args.host}:{args.port} ({_describe(settings)})", flush=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    engine = db.make_engine(settings)
+    try:
+        db.check_reachable(engine)
+        migrations.upgrade(engine)
+        print(f"schema at {migrations.current(engine)} ({_describe(settings)})")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
+    from commandpost import loader
+
+    engine = db.make_engine(settings)
+    try:
+        with db.make_sessionmaker(engine)() as session:
+            report = loader.load_district(session, folder=Path(args.path), clock=SystemClock())
+            session.commit()
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_import_roads(args: argparse.Namespace, settings: Settings) -> int:
+    from commandpost.roads import osm
+    from commandpost.roads import service as roads
+
+    clip = osm.read_boundary(Path(args.clip)) if args.clip else None
+    engine = db.make_engine(settings)
+    try:
+        with db.make_sessionmaker(engine)() as session:
+            report = roads.import_osm(session, path=Path(args.file), clip=clip)
+            session.commit()
+        print(report)
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate, load the demo district, serve: what `make run` does."""
+    args.path = str(settings.gis_data_dir)
+    for step in (cmd_migrate, cmd_load, cmd_serve):
+        code = step(args, settings)
+        if code:
+            return code
+    return 0
+
+
+def _describe(settings: Settings) -> str:
+    where = (
+        "SpatiaLite " + settings.database_url.removeprefix("sqlite:///") if settings.is_sqlite else "PostGIS"
+    )
+    return where + (", Redis" if settings.redis_url else "")
+
+
+def _serve_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="commandpost",
+        description="Command Post: emergency command and resource dispatch. Configure with DATABASE_URL "
+        "(default: SpatiaLite file under var/) and REDIS_URL.",
+    )
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = sub.add_parser(
+        "serve", help="serve the API and dashboard", description="Serve the API and dashboard."
+    )
+    _serve_options(serve)
+    serve.set_defaults(run=cmd_serve)
+    migrate = sub.add_parser(
+        "migrate",
+        help="create or upgrade the database schema",
+        description="Create or upgrade the database schema (Alembic).",
+    )
+    migrate.set_defaults(run=cmd_migrate)
+    load = sub.add_parser(
+        "load",
+        help="load a district folder (idempotent)",
+        description="Load a district folder of GeoJSON files, e.g. gis_data/. Idempotent.",
+    )
+    load.add_argument("path", help="folder with district_boundary.geojson, teams.geojson, …")
+    load.set_defaults(run=cmd_load)
+    roads = sub.add_parser(
+        "import-roads",
+        help="import drivable roads from an OSM extract",
+        description="Replace the road layer with the drivable roads of an OpenStreetMap extract.",
+    )
+    roads.add_argument("file", help="an .osm.pbf (or .osm) extract")
+    roads.add_argument("--clip", help="GeoJSON boundary to clip to (e.g. gis_data/district_boundary.geojson)")
+    roads.set_defaults(run=cmd_import_roads)
+    demo = sub.add_parser(
+        "demo",
+        help="migrate, load the demo district and serve (what `make run` does)",
+        description="Migrate, load gis_data/ and serve.",
+    )
+    _serve_options(demo)
+    demo.set_defaults(run=cmd_demo)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings()
+        code: int = args.run(args, settings)
+        return code
+    except Unavailable as exc:
+        return _fail(exc.detail)
+    except DomainError as exc:
+        return _fail(exc.detail)
+    except ValueError as exc:
+        return _fail(str(exc))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

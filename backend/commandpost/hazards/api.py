@@ -1,0 +1,70 @@
+"""HTTP routes for major hazard sources; the rules are in `service`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from commandpost.hazards import service
+from commandpost.hazards.models import HazardGrade, RiskColour
+from commandpost.hazards.schemas import HazardSourceCreate, HazardSourceUpdate
+from commandpost.schemas import PROBLEM_RESPONSES
+from commandpost.web import (
+    BBoxDep,
+    ClockDep,
+    IfMatchDep,
+    PagingDep,
+    SessionDep,
+    expected_version,
+    feature_response,
+    layer_response,
+)
+
+router = APIRouter(prefix="/hazard-sources", tags=["major hazard sources"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("", summary="Major hazard sources layer (GeoJSON FeatureCollection)")
+def list_hazard_sources(
+    request: Request,
+    db: SessionDep,
+    paging: PagingDep,
+    bbox: BBoxDep,
+    grade: HazardGrade | None = None,
+    risk_colour: RiskColour | None = None,
+) -> Response:
+    page = service.list_sources(
+        db, bbox=bbox, grade=grade, risk_colour=risk_colour, limit=paging.limit, offset=paging.offset
+    )
+    return layer_response(request, page, service.feature_maker(db, page))
+
+
+@router.get(
+    "/{source_id}", summary="One hazard source with its chemicals and sensors (Feature; ETag = version)"
+)
+def get_hazard_source(source_id: int, db: SessionDep) -> Response:
+    return feature_response(service.feature(db, service.get(db, source_id=source_id)))
+
+
+@router.post("", status_code=201, summary="Register a major hazard source")
+def create_hazard_source(body: HazardSourceCreate, db: SessionDep, clock: ClockDep) -> Response:
+    source = service.create(db, data=body, clock=clock)
+    feature = service.feature(db, source)
+    db.commit()
+    return feature_response(feature, status_code=201, location=f"/api/v1/hazard-sources/{source.id}")
+
+
+@router.patch(
+    "/{source_id}", summary="Edit a hazard source (send the version you read; chemicals replace the list)"
+)
+def update_hazard_source(
+    source_id: int, body: HazardSourceUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+) -> Response:
+    source = service.update(
+        db,
+        source_id=source_id,
+        changes=body,
+        expected_version=expected_version(body.version, if_match),
+        clock=clock,
+    )
+    feature = service.feature(db, source)
+    db.commit()
+    return feature_response(feature)

@@ -1,0 +1,122 @@
+"""HTTP routes for incidents and their timeline; the rules are in `service`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
+
+from commandpost.incidents import service
+from commandpost.incidents.models import IncidentStatus, IncidentType
+from commandpost.incidents.schemas import (
+    IncidentCreate,
+    IncidentStatusChange,
+    IncidentUpdate,
+    NoteIn,
+    entry_dict,
+    incident_feature,
+)
+from commandpost.schemas import PROBLEM_RESPONSES
+from commandpost.web import (
+    BBoxDep,
+    ClockDep,
+    IfMatchDep,
+    PagingDep,
+    SessionDep,
+    entity_response,
+    expected_version,
+    feature_response,
+    layer_response,
+)
+
+router = APIRouter(prefix="/incidents", tags=["incidents"], responses=PROBLEM_RESPONSES)
+
+
+def _full(db: Session, incident_id: int) -> Response:
+    """The incident with its merged timeline, as every single-incident answer shows it."""
+    incident = service.get(db, incident_id=incident_id)
+    return feature_response(
+        incident_feature(incident, timeline=service.timeline(db, incident_id=incident_id))
+    )
+
+
+@router.get("", summary="Incidents layer (GeoJSON FeatureCollection), newest first; drills left out")
+def list_incidents(
+    request: Request,
+    db: SessionDep,
+    paging: PagingDep,
+    bbox: BBoxDep,
+    status: IncidentStatus | None = None,
+    type: IncidentType | None = None,
+    exercise_id: int | None = Query(
+        default=None, description="show this drill's incidents instead of live ones"
+    ),
+) -> Response:
+    page = service.list_incidents(
+        db,
+        bbox=bbox,
+        status=status,
+        type=type,
+        exercise_id=exercise_id,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+    return layer_response(request, page, incident_feature)
+
+
+@router.get("/{incident_id}", summary="One incident with its timeline (GeoJSON Feature; ETag = version)")
+def get_incident(incident_id: int, db: SessionDep) -> Response:
+    return _full(db, incident_id)
+
+
+@router.post("", status_code=201, summary="Report an incident (it starts as `reported`)")
+def create_incident(body: IncidentCreate, db: SessionDep, clock: ClockDep) -> Response:
+    incident = service.create(db, data=body, clock=clock)
+    db.commit()
+    feature = incident_feature(incident, timeline=service.timeline(db, incident_id=incident.id))
+    return feature_response(feature, status_code=201, location=f"/api/v1/incidents/{incident.id}")
+
+
+@router.patch("/{incident_id}", summary="Edit an incident (send the version you read)")
+def update_incident(
+    incident_id: int, body: IncidentUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+) -> Response:
+    service.update(
+        db,
+        incident_id=incident_id,
+        changes=body,
+        expected_version=expected_version(body.version, if_match),
+        clock=clock,
+    )
+    db.commit()
+    return _full(db, incident_id)
+
+
+@router.post("/{incident_id}/status", summary="Move an incident along its flow (allowed transitions only)")
+def change_status(
+    incident_id: int, body: IncidentStatusChange, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+) -> Response:
+    service.change_status(
+        db,
+        incident_id=incident_id,
+        status=body.status,
+        expected_version=expected_version(body.version, if_match),
+        clock=clock,
+        actor=body.by,
+    )
+    db.commit()
+    return _full(db, incident_id)
+
+
+@router.get("/{incident_id}/timeline", summary="The incident's log and events, oldest first")
+def get_timeline(incident_id: int, db: SessionDep) -> Response:
+    items = service.timeline(db, incident_id=incident_id)
+    return entity_response({"incident_id": incident_id, "items": items})
+
+
+@router.post("/{incident_id}/timeline", status_code=201, summary="Add a note to the incident's log")
+def add_note(incident_id: int, body: NoteIn, db: SessionDep, clock: ClockDep) -> Response:
+    entry = service.add_note(db, incident_id=incident_id, text=body.text, author=body.author, clock=clock)
+    db.commit()
+    return entity_response(
+        entry_dict(entry), status_code=201, location=f"/api/v1/incidents/{incident_id}/timeline"
+    )

@@ -1,0 +1,406 @@
+"""Load a district from a folder of plain GeoJSON/JSON files (the demo lives in gis_data/).
+
+Idempotent: every record is keyed by its `ref`; loading the same folder twice changes nothing,
+and loading an edited folder updates what changed. Records not in the files are left alone, so
+operational data (incidents, positions reported since) survives a reload.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commandpost import geo
+from commandpost.basemap import service as basemap
+from commandpost.clock import Clock
+from commandpost.db import Base
+from commandpost.depots.models import Depot, InventoryLine, Material
+from commandpost.duty.models import DutyRole, DutyShift
+from commandpost.errors import InvalidInput
+from commandpost.events import service as events
+from commandpost.experts.models import Expert
+from commandpost.hazards.models import HazardGrade, HazardSource, RiskColour, StoredChemical
+from commandpost.roads import service as roads
+from commandpost.sensors.models import UNIT_OF, Sensor, SensorKind
+from commandpost.shelters.models import Shelter
+from commandpost.teams.models import Capability, Team, TeamKind, TeamStatus, TeamTier
+
+M = TypeVar("M", bound=Base)
+
+BASE_LAYERS = {
+    "boundary": "district_boundary.geojson",
+    "towns": "towns.geojson",
+    "park": "petrochemical_park.geojson",
+    "water": "water.geojson",
+}
+ROSTER_DAYS_BEFORE, ROSTER_DAYS_AFTER = 1, 13
+
+
+@dataclass
+class LoadReport:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str, outcome: str) -> None:
+        bucket = getattr(self, outcome)
+        bucket[what] = bucket.get(what, 0) + 1
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InvalidInput(f"{path.name} is missing from {path.parent}", field=path.name) from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{path.name} is not valid JSON: {exc}", field=path.name) from exc
+
+
+def _features(path: Path) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    """(ref, properties, WGS 84 Shapely geometry) for each feature, converting from the file's CRS."""
+    collection = _read(path)
+    source_crs = (collection.get("metadata") or {}).get("crs", "WGS84")
+    for index, feature in enumerate(collection.get("features", [])):
+        props = dict(feature.get("properties") or {})
+        where = f"{path.name}: feature {index}"
+        ref = props.get("ref")
+        if not ref:
+            raise InvalidInput(
+                f"{where} has no `ref` property", field=f"{path.name}.features.{index}.properties.ref"
+            )
+        geom = geo.parse_geojson(feature.get("geometry"), field=f"{path.name}.features.{index}.geometry")
+        yield str(ref), props, geo.convert_geometry(geom, source_crs)
+
+
+def _by_ref(session: Session, model: type[M]) -> dict[str, M]:
+    return {row.ref: row for row in session.scalars(select(model)) if getattr(row, "ref", None)}  # type: ignore[attr-defined]
+
+
+def _assign(row: Any, values: dict[str, Any]) -> bool:
+    """Set only what differs, so an unchanged record keeps its version."""
+    changed = False
+    for name, value in values.items():
+        current = getattr(row, name)
+        if name in _GEOMETRY_COLUMNS and current is not None:
+            old, new = geo.from_db(current), geo.from_db(value)
+            same = old is not None and new is not None and old.equals_exact(new, 1e-9)
+        else:
+            same = current == value
+        if not same:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+_GEOMETRY_COLUMNS = {"base", "location", "site", "geom"}
+
+
+def _upsert(
+    session: Session,
+    report: LoadReport,
+    what: str,
+    model: type[M],
+    existing: dict[str, M],
+    ref: str,
+    values: dict[str, Any],
+    now: datetime,
+) -> M:
+    row = existing.get(ref)
+    if row is None:
+        row = model(ref=ref, **values, updated_at=now)
+        session.add(row)
+        existing[ref] = row
+        report.count(what, "created")
+    elif _assign(row, values):
+        row.updated_at = now  # type: ignore[attr-defined]
+        report.count(what, "updated")
+    else:
+        report.count(what, "unchanged")
+    return row
+
+
+def _enum(kind: type[Any], value: Any, where: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError as exc:
+        allowed = ", ".join(m.value for m in kind)
+        raise InvalidInput(f"{where}: {value!r} is not one of {allowed}", field=where) from exc
+
+
+def load_district(session: Session, *, folder: Path, clock: Clock) -> LoadReport:
+    """Load every file of a district folder in the caller's transaction."""
+    if not folder.is_dir():
+        raise InvalidInput(f"{folder} is not a folder of district files", field="path")
+    now = clock.now()
+    report = LoadReport()
+    _load_basemap(session, folder, report)
+    _load_roads(session, folder, report)
+    _load_materials(session, folder, report)
+    _load_teams(session, folder, report, now)
+    _load_depots(session, folder, report, now)
+    hazard_ids = _load_hazard_sources(session, folder, report, now)
+    _load_sensors(session, folder, report, now, hazard_ids)
+    _load_shelters(session, folder, report, now)
+    _load_experts(session, folder, report, now)
+    _load_roster(session, folder, report, now)
+    session.flush()
+    events.record(
+        session,
+        type="district.loaded",
+        entity_type="district",
+        entity_id=None,
+        payload={"folder": folder.name, **report.as_dict()},
+        clock=clock,
+    )
+    return report
+
+
+def _load_basemap(session: Session, folder: Path, report: LoadReport) -> None:
+    for layer, filename in BASE_LAYERS.items():
+        path = folder / filename
+        if not path.exists():
+            continue
+        for ref, props, geom in _features(path):
+            name = props.pop("name", None)
+            props.pop("ref", None)
+            basemap.upsert(
+                session,
+                layer=layer,
+                ref=ref,
+                name=name,
+                properties=props,
+                geometry=geo.to_geojson(geom) or {},
+            )
+            report.count(f"basemap.{layer}", "updated")
+
+
+def _load_roads(session: Session, folder: Path, report: LoadReport) -> None:
+    path = folder / "roads.geojson"
+    if not path.exists():
+        return
+    collection = _read(path)
+    result = roads.load_geojson(session, features=collection.get("features", []))
+    report.created["roads"] = getattr(result, "segments", len(collection.get("features", [])))
+
+
+def _load_materials(session: Session, folder: Path, report: LoadReport) -> None:
+    existing = {m.code: m for m in session.scalars(select(Material))}
+    for index, item in enumerate(_read(folder / "materials.json")):
+        values = {k: item[k] for k in ("name", "name_zh", "unit") if k in item}
+        values["category"] = item.get("category", "general")
+        row = existing.get(item["code"])
+        if row is None:
+            session.add(Material(code=item["code"], **values))
+            report.count("materials", "created")
+        elif _assign(row, values):
+            report.count("materials", "updated")
+        else:
+            report.count("materials", "unchanged")
+        if not item.get("code"):
+            raise InvalidInput(f"materials.json item {index} has no code", field=f"materials.{index}.code")
+    session.flush()
+
+
+_VEHICLES = TypeAdapter(list[dict[str, Any]])
+
+
+def _load_teams(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+    existing = _by_ref(session, Team)
+    for ref, p, geom in _features(folder / "teams.geojson"):
+        where = f"teams.geojson {ref}"
+        if int(p.get("headcount", 0)) < 1:
+            raise InvalidInput(f"{where}: headcount must be at least 1", field=f"{where}.headcount")
+        caps = [_enum(Capability, c, f"{where}.capabilities").value for c in p.get("capabilities", [])]
+        try:
+            vehicles = _VEHICLES.validate_python(p.get("vehicles", []))
+        except ValidationError as exc:
+            raise InvalidInput(f"{where}: vehicles {exc}", field=f"{where}.vehicles") from exc
+        base = geo.to_db(geom)
+        values = {
+            "name": p["name"],
+            "kind": _enum(TeamKind, p["kind"], f"{where}.kind"),
+            "tier": _enum(TeamTier, p["tier"], f"{where}.tier"),
+            "headcount": int(p["headcount"]),
+            "capabilities": caps,
+            "vehicles": vehicles,
+            "equipment": list(p.get("equipment", [])),
+            "base": base,
+            "town": p.get("town"),
+            "contact_name": p.get("contact_name"),
+            "contact_phone": p.get("contact_phone"),
+        }
+        if ref not in existing:
+            # A new team starts at its base, in the status the file gives; later reloads leave
+            # its live position and status alone.
+            values["position"] = base
+            values["status"] = _enum(TeamStatus, p.get("status", "available"), f"{where}.status")
+        _upsert(session, report, "teams", Team, existing, ref, values, now)
+
+
+def _load_depots(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+    existing = _by_ref(session, Depot)
+    known_materials = set(session.scalars(select(Material.code)))
+    for ref, p, geom in _features(folder / "depots.geojson"):
+        values = {
+            "name": p["name"],
+            "operator": p.get("operator", ""),
+            "location": geo.to_db(geom),
+            "address": p.get("address"),
+            "contact_name": p.get("contact_name"),
+            "contact_phone": p.get("contact_phone"),
+        }
+        depot = _upsert(session, report, "depots", Depot, existing, ref, values, now)
+        session.flush()
+        lines = {line.material_code: line for line in depot.stock}
+        for index, item in enumerate(p.get("stock", [])):
+            where = f"depots.geojson {ref}.stock.{index}"
+            if item["material"] not in known_materials:
+                raise InvalidInput(
+                    f"{where}: unknown material {item['material']!r}", field=f"{where}.material"
+                )
+            on_hand = float(item["on_hand"])
+            if on_hand < 0:
+                raise InvalidInput(f"{where}: on_hand must not be negative", field=f"{where}.on_hand")
+            line = lines.get(item["material"])
+            if line is None:
+                depot.stock.append(
+                    InventoryLine(material_code=item["material"], on_hand=on_hand, reserved=0, updated_at=now)
+                )
+            elif line.on_hand != on_hand and on_hand >= line.reserved:
+                line.on_hand = on_hand
+                line.updated_at = now
+
+
+def _load_hazard_sources(session: Session, folder: Path, report: LoadReport, now: datetime) -> dict[str, int]:
+    existing = _by_ref(session, HazardSource)
+    for ref, p, geom in _features(folder / "hazard_sources.geojson"):
+        where = f"hazard_sources.geojson {ref}"
+        grade = _enum(HazardGrade, p["grade"], f"{where}.grade") if p.get("grade") else None
+        colour = _enum(RiskColour, p["risk_colour"], f"{where}.risk_colour") if p.get("risk_colour") else None
+        values = {
+            "enterprise": p["enterprise"],
+            "name": p["name"],
+            "site": geo.to_db(geom),
+            "grade": grade,
+            "r_value": p.get("r_value"),
+            "risk_colour": colour,
+            "exposed_population": p.get("exposed_population"),
+        }
+        source = _upsert(session, report, "hazard_sources", HazardSource, existing, ref, values, now)
+        wanted = [(c["name"], c.get("cas"), float(c["quantity_t"])) for c in p.get("chemicals", [])]
+        stored = [(c.name, c.cas, c.quantity_t) for c in source.chemicals]
+        if wanted != stored:
+            source.chemicals = [StoredChemical(name=n, cas=cas, quantity_t=q) for n, cas, q in wanted]
+    session.flush()
+    return {ref: row.id for ref, row in existing.items()}
+
+
+def _load_sensors(
+    session: Session, folder: Path, report: LoadReport, now: datetime, hazard_ids: dict[str, int]
+) -> None:
+    existing = _by_ref(session, Sensor)
+    for ref, p, geom in _features(folder / "sensors.geojson"):
+        where = f"sensors.geojson {ref}"
+        kind = _enum(SensorKind, p["kind"], f"{where}.kind")
+        source_ref = p.get("hazard_source")
+        if source_ref is not None and source_ref not in hazard_ids:
+            raise InvalidInput(
+                f"{where}: unknown hazard source {source_ref!r}", field=f"{where}.hazard_source"
+            )
+        values = {
+            "kind": kind,
+            "unit": UNIT_OF[kind],
+            "substance": p.get("substance"),
+            "cas": p.get("cas"),
+            "location": geo.to_db(geom),
+            "hazard_source_id": hazard_ids.get(source_ref) if source_ref else None,
+            "alarm_1": float(p["alarm_1"]),
+            "alarm_2": float(p["alarm_2"]),
+            "expected_interval_s": int(p.get("expected_interval_s", 60)),
+        }
+        _upsert(session, report, "sensors", Sensor, existing, ref, values, now)
+
+
+def _load_shelters(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+    existing = _by_ref(session, Shelter)
+    for ref, p, geom in _features(folder / "shelters.geojson"):
+        values = {
+            "name": p["name"],
+            "kind": p.get("kind", "indoor"),
+            "location": geo.to_db(geom),
+            "capacity": int(p["capacity"]),
+            "address": p.get("address"),
+            "town": p.get("town"),
+        }
+        _upsert(session, report, "shelters", Shelter, existing, ref, values, now)
+
+
+def _load_experts(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+    existing = _by_ref(session, Expert)
+    for item in _read(folder / "experts.json"):
+        values = {k: item.get(k) for k in ("name", "specialty", "organisation", "title", "phone")}
+        values["fields"] = list(item.get("fields", []))
+        _upsert(session, report, "experts", Expert, existing, item["ref"], values, now)
+
+
+def _load_roster(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+    """Expand the rota into concrete shifts from yesterday to two weeks ahead (local time)."""
+    path = folder / "duty_roster.json"
+    if not path.exists():
+        return
+    roster = _read(path)
+    zone = ZoneInfo(roster.get("timezone", "Asia/Shanghai"))
+    today = now.astimezone(zone).date()
+    existing = {(s.person, s.role, s.starts_at) for s in session.scalars(select(DutyShift))}
+    per_shift = {DutyRole.dispatcher: int(roster.get("dispatchers_per_shift", 1))}
+    for day_offset in range(-ROSTER_DAYS_BEFORE, ROSTER_DAYS_AFTER + 1):
+        day = today + timedelta(days=day_offset)
+        for shift_no, shift in enumerate(roster["shifts"]):
+            starts = _local(day, shift["start"], zone)
+            ends = starts + timedelta(hours=float(shift["hours"]))
+            slot = _slot_number(day, shift_no, len(roster["shifts"]))
+            for role_name, people in roster["rota"].items():
+                role = _enum(DutyRole, role_name, f"duty_roster.json rota.{role_name}")
+                for rank in range(1, per_shift.get(role, 1) + 1):
+                    person = people[(slot * per_shift.get(role, 1) + rank - 1) % len(people)]
+                    key = (person["person"], role, starts)
+                    if key in existing:
+                        report.count("duty_shifts", "unchanged")
+                        continue
+                    session.add(
+                        DutyShift(
+                            person=person["person"],
+                            role=role,
+                            phone=person.get("phone"),
+                            starts_at=starts,
+                            ends_at=ends,
+                            rank=rank,
+                            updated_at=now,
+                        )
+                    )
+                    existing.add(key)
+                    report.count("duty_shifts", "created")
+
+
+def _local(day: date, hhmm: str, zone: ZoneInfo) -> datetime:
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    from datetime import UTC
+
+    return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
+
+
+def _slot_number(day: date, shift_no: int, shifts_per_day: int) -> int:
+    """A number that grows by one per shift, so the rota turns the same way on every load."""
+    return day.toordinal() * shifts_per_day + shift_no

@@ -1,0 +1,99 @@
+"""Sensors in and out: GeoJSON point features carrying the kind, unit, thresholds and last state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, Field, field_validator
+
+from commandpost import geo
+from commandpost.hazards.schemas import CasNumber, not_null
+from commandpost.schemas import InModel, PointIn, UpdateModel
+from commandpost.sensors.models import Sensor, SensorKind
+
+# Numeric(12, 3) holds values below 10⁹.
+_THRESHOLD_MAX = 1e9
+
+
+class SensorCreate(InModel):
+    ref: str | None = Field(
+        default=None, max_length=64, description="the gateway's key for this sensor, if any"
+    )
+    kind: SensorKind
+    unit: str | None = Field(
+        default=None, max_length=10, description="follows from the kind; if sent it must agree"
+    )
+    substance: str | None = Field(
+        default=None, min_length=1, max_length=60, description="what it measures; required for toxic gas"
+    )
+    cas: CasNumber | None = Field(
+        default=None, description="CAS number of the substance, check digit verified"
+    )
+    location: PointIn = Field(description="where it is mounted (GeoJSON Point, WGS 84)")
+    hazard_source_id: int | None = Field(default=None, description="the major hazard source it watches")
+    alarm_1: float = Field(gt=0, lt=_THRESHOLD_MAX, description="first alarm threshold, in the unit")
+    alarm_2: float = Field(gt=0, lt=_THRESHOLD_MAX, description="second alarm threshold, above the first")
+    expected_interval_s: int = Field(default=60, gt=0, le=86_400, description="seconds between readings")
+    calibration_due: AwareDatetime | None = None
+
+    model_config = InModel.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "ref": "QG-GAS-0107",
+                    "kind": "combustible_gas",
+                    "substance": "丙烯",
+                    "cas": "115-07-1",
+                    "location": {"type": "Point", "coordinates": [118.9231, 25.1423]},
+                    "hazard_source_id": 1,
+                    "alarm_1": 20,
+                    "alarm_2": 50,
+                    "expected_interval_s": 30,
+                }
+            ]
+        }
+    }
+
+
+class SensorUpdate(UpdateModel):
+    """Fields to change; the thresholds are checked again against the sensor as it will be."""
+
+    ref: str | None = Field(default=None, max_length=64)
+    kind: SensorKind | None = None
+    unit: str | None = Field(default=None, max_length=10)
+    substance: str | None = Field(default=None, min_length=1, max_length=60)
+    cas: CasNumber | None = None
+    location: PointIn | None = None
+    hazard_source_id: int | None = None
+    alarm_1: float | None = Field(default=None, gt=0, lt=_THRESHOLD_MAX)
+    alarm_2: float | None = Field(default=None, gt=0, lt=_THRESHOLD_MAX)
+    expected_interval_s: int | None = Field(default=None, gt=0, le=86_400)
+    calibration_due: AwareDatetime | None = None
+
+    _required = field_validator("kind", "location", "alarm_1", "alarm_2", "expected_interval_s")(not_null)
+
+
+def sensor_feature(sensor: Sensor) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": sensor.id,
+        "geometry": geo.to_geojson(sensor.location),
+        "properties": {
+            "id": sensor.id,
+            "ref": sensor.ref,
+            "kind": str(sensor.kind),
+            "unit": sensor.unit,
+            "substance": sensor.substance,
+            "cas": sensor.cas,
+            "hazard_source_id": sensor.hazard_source_id,
+            "alarm_1": sensor.alarm_1,
+            "alarm_2": sensor.alarm_2,
+            "expected_interval_s": sensor.expected_interval_s,
+            "calibration_due": sensor.calibration_due.isoformat() if sensor.calibration_due else None,
+            "state": str(sensor.state),
+            "last_value": sensor.last_value,
+            "last_reading_at": sensor.last_reading_at.isoformat() if sensor.last_reading_at else None,
+            "version": sensor.version,
+            "updated_at": sensor.updated_at.isoformat(),
+        },
+    }

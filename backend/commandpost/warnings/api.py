@@ -1,0 +1,131 @@
+"""HTTP routes for early warnings (预警); the rules are in `service`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response
+
+from commandpost.incidents import service as incidents
+from commandpost.incidents.schemas import incident_feature
+from commandpost.schemas import PROBLEM_RESPONSES
+from commandpost.warnings import service
+from commandpost.warnings.models import WarningStatus
+from commandpost.warnings.schemas import (
+    Escalation,
+    OpenIncident,
+    WarningAction,
+    WarningCreate,
+    warning_feature,
+)
+from commandpost.web import (
+    BBoxDep,
+    ClockDep,
+    IfMatchDep,
+    PagingDep,
+    SessionDep,
+    expected_version,
+    feature_response,
+    layer_response,
+)
+
+router = APIRouter(prefix="/warnings", tags=["warnings"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("", summary="Warnings layer: those in force unless `status=` says otherwise, most severe first")
+def list_warnings(
+    request: Request,
+    db: SessionDep,
+    paging: PagingDep,
+    bbox: BBoxDep,
+    status: WarningStatus | None = Query(default=None, description="default: active and acknowledged"),
+    exercise_id: int | None = Query(
+        default=None, description="show this drill's warnings instead of live ones"
+    ),
+) -> Response:
+    page = service.list_warnings(
+        db, bbox=bbox, status=status, exercise_id=exercise_id, limit=paging.limit, offset=paging.offset
+    )
+    return layer_response(request, page, warning_feature)
+
+
+@router.get("/{warning_id}", summary="One warning (GeoJSON Feature; ETag = version)")
+def get_warning(warning_id: int, db: SessionDep) -> Response:
+    return feature_response(warning_feature(service.get(db, warning_id=warning_id)))
+
+
+@router.post("", status_code=201, summary="Issue a warning by hand")
+def create_warning(body: WarningCreate, db: SessionDep, clock: ClockDep) -> Response:
+    warning = service.create(db, data=body, clock=clock)
+    db.commit()
+    return feature_response(
+        warning_feature(warning), status_code=201, location=f"/api/v1/warnings/{warning.id}"
+    )
+
+
+@router.post("/{warning_id}/acknowledge", summary="Acknowledge an active warning")
+def acknowledge(
+    warning_id: int, body: WarningAction, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+) -> Response:
+    warning = service.acknowledge(
+        db,
+        warning_id=warning_id,
+        by=body.by,
+        clock=clock,
+        expected_version=expected_version(body.version, if_match),
+    )
+    db.commit()
+    return feature_response(warning_feature(warning))
+
+
+@router.post("/{warning_id}/clear", summary="Clear a warning in force")
+def clear(
+    warning_id: int, body: WarningAction, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+) -> Response:
+    warning = service.clear(
+        db,
+        warning_id=warning_id,
+        by=body.by,
+        clock=clock,
+        expected_version=expected_version(body.version, if_match),
+    )
+    db.commit()
+    return feature_response(warning_feature(warning))
+
+
+@router.post(
+    "/{warning_id}/escalate", summary="Raise a warning to a more severe level (it becomes active again)"
+)
+def escalate(
+    warning_id: int, body: Escalation, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+) -> Response:
+    warning = service.escalate(
+        db,
+        warning_id=warning_id,
+        to_level=body.to_level,
+        by=body.by,
+        clock=clock,
+        expected_version=expected_version(body.version, if_match),
+    )
+    db.commit()
+    return feature_response(warning_feature(warning))
+
+
+@router.post(
+    "/{warning_id}/incident",
+    status_code=201,
+    summary="Open an incident at the centre of the warned area and link it (returns the incident)",
+)
+def open_incident(
+    warning_id: int, body: OpenIncident, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+) -> Response:
+    incident = service.open_incident(
+        db,
+        warning_id=warning_id,
+        by=body.by,
+        type=body.type,
+        title=body.title,
+        clock=clock,
+        expected_version=expected_version(body.version, if_match),
+    )
+    db.commit()
+    feature = incident_feature(incident, timeline=incidents.timeline(db, incident_id=incident.id))
+    return feature_response(feature, status_code=201, location=f"/api/v1/incidents/{incident.id}")

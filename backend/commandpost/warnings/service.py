@@ -1,0 +1,293 @@
+"""Rules for early warnings: issue, acknowledge, clear, escalate, and open an incident from one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from commandpost import db, geo, resources
+from commandpost.clock import Clock
+from commandpost.errors import Conflict, InvalidTransition
+from commandpost.incidents import service as incidents
+from commandpost.incidents.models import Incident, IncidentType
+from commandpost.incidents.schemas import IncidentCreate
+from commandpost.resources import Page
+from commandpost.warnings.models import WARNING_RANK, Warning, WarningLevel, WarningSource, WarningStatus
+from commandpost.warnings.schemas import WarningCreate, warning_feature
+
+WHAT = "warning"
+
+# What the layer shows unless asked for a status: the warnings still in force.
+IN_FORCE = (WarningStatus.active, WarningStatus.acknowledged)
+
+_SEVERITY = case(*((Warning.level == level, rank) for level, rank in WARNING_RANK.items()), else_=0)
+
+
+def list_warnings(
+    session: Session,
+    *,
+    bbox: geo.BBox | None = None,
+    status: WarningStatus | None = None,
+    exercise_id: int | None = None,
+    limit: int,
+    offset: int = 0,
+) -> Page[Warning]:
+    """Warnings in force (or with `status`) in the box, most severe first, then newest; drills left out."""
+    stmt = select(Warning).order_by(_SEVERITY.desc(), Warning.issued_at.desc(), Warning.id.desc())
+    stmt = stmt.where(Warning.status.in_(IN_FORCE) if status is None else Warning.status == status)
+    if exercise_id is None:
+        stmt = stmt.where(Warning.exercise_id.is_(None))
+    else:
+        stmt = stmt.where(Warning.exercise_id == exercise_id)
+    if bbox is not None:
+        stmt = stmt.where(db.bbox_filter(session, Warning.__table__.c.area, bbox))
+    return resources.page(session, stmt, limit=limit, offset=offset)
+
+
+def get(session: Session, *, warning_id: int) -> Warning:
+    """One warning, or NotFound."""
+    return resources.fetch(session, Warning, warning_id, what=WHAT)
+
+
+def issue(
+    session: Session,
+    *,
+    level: WarningLevel,
+    title: str,
+    area: BaseGeometry,
+    source: WarningSource,
+    clock: Clock,
+    description: str | None = None,
+    hazard_source_id: int | None = None,
+    sensor_id: int | None = None,
+    issued_by: str | None = None,
+    exercise_id: int | None = None,
+) -> Warning:
+    """Issue an active warning over `area` (WGS 84), stamped with the clock's time."""
+    incidents.require_hazard_source(session, hazard_source_id)
+    now = clock.now()
+    warning = Warning(
+        level=level,
+        source=source,
+        title=title,
+        description=description,
+        area=geo.to_db(area),
+        status=WarningStatus.active,
+        hazard_source_id=hazard_source_id,
+        sensor_id=sensor_id,
+        issued_at=now,
+        issued_by=issued_by,
+        exercise_id=exercise_id,
+        updated_at=now,
+    )
+    session.add(warning)
+    session.flush()
+    resources.record_change(
+        session,
+        entity_type=WHAT,
+        row=warning,
+        action="issued",
+        payload=warning_feature(warning),
+        clock=clock,
+        actor=issued_by,
+    )
+    return warning
+
+
+def create(session: Session, *, data: WarningCreate, clock: Clock, exercise_id: int | None = None) -> Warning:
+    """Issue a manual warning from the duty officer's form."""
+    return issue(
+        session,
+        level=data.level,
+        title=data.title,
+        area=geo.parse_geojson(data.area, field="area", allowed=("Point", "Polygon", "MultiPolygon")),
+        source=WarningSource.manual,
+        clock=clock,
+        description=data.description,
+        hazard_source_id=data.hazard_source_id,
+        issued_by=data.issued_by,
+        exercise_id=exercise_id,
+    )
+
+
+def _refuse_if_cleared(warning: Warning, doing: str) -> None:
+    if warning.status is WarningStatus.cleared:
+        when = warning.cleared_at.isoformat() if warning.cleared_at else "earlier"
+        raise InvalidTransition(
+            f"warning {warning.id} was cleared by {warning.cleared_by or 'someone'} at {when}; "
+            f"a cleared warning cannot be {doing}",
+            field="status",
+        )
+
+
+def _save(
+    session: Session,
+    warning: Warning,
+    *,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    action: str,
+    actor: str,
+    clock: Clock,
+    payload: dict[str, Any] | None = None,
+) -> Warning:
+    """Apply one action's changes (checking the version read, if given) and log it as an event."""
+    changes["updated_at"] = clock.now()
+    resources.update_versioned(
+        session,
+        warning,
+        changes=changes,
+        expected_version=warning.version if expected_version is None else expected_version,
+        snapshot=warning_feature,
+        what=WHAT,
+    )
+    resources.record_change(
+        session,
+        entity_type=WHAT,
+        row=warning,
+        action=action,
+        payload={**(payload or {}), "warning": warning_feature(warning)},
+        clock=clock,
+        actor=actor,
+    )
+    return warning
+
+
+def acknowledge(
+    session: Session, *, warning_id: int, by: str, clock: Clock, expected_version: int | None = None
+) -> Warning:
+    """Acknowledge an active warning: someone on duty has seen it."""
+    warning = get(session, warning_id=warning_id)
+    _refuse_if_cleared(warning, "acknowledged")
+    if warning.status is WarningStatus.acknowledged:
+        when = warning.acknowledged_at.isoformat() if warning.acknowledged_at else "earlier"
+        raise InvalidTransition(
+            f"warning {warning.id} was already acknowledged by {warning.acknowledged_by or 'someone'} "
+            f"at {when}",
+            field="status",
+        )
+    changes = {"status": WarningStatus.acknowledged, "acknowledged_at": clock.now(), "acknowledged_by": by}
+    return _save(
+        session,
+        warning,
+        changes=changes,
+        expected_version=expected_version,
+        action="acknowledged",
+        actor=by,
+        clock=clock,
+    )
+
+
+def clear(
+    session: Session, *, warning_id: int, by: str, clock: Clock, expected_version: int | None = None
+) -> Warning:
+    """Clear a warning that is in force: the danger is over."""
+    warning = get(session, warning_id=warning_id)
+    _refuse_if_cleared(warning, "cleared again")
+    changes = {"status": WarningStatus.cleared, "cleared_at": clock.now(), "cleared_by": by}
+    return _save(
+        session,
+        warning,
+        changes=changes,
+        expected_version=expected_version,
+        action="cleared",
+        actor=by,
+        clock=clock,
+    )
+
+
+def escalate(
+    session: Session,
+    *,
+    warning_id: int,
+    to_level: WarningLevel,
+    by: str,
+    clock: Clock,
+    expected_version: int | None = None,
+) -> Warning:
+    """Raise a warning in force to a more severe level; it becomes active again, to be acknowledged anew."""
+    warning = get(session, warning_id=warning_id)
+    _refuse_if_cleared(warning, "escalated")
+    before = warning.level
+    if WARNING_RANK[to_level] <= WARNING_RANK[before]:
+        higher = [lvl.value for lvl, rank in WARNING_RANK.items() if rank > WARNING_RANK[before]]
+        raise InvalidTransition(
+            f"a {before.value} warning can only be escalated to a more severe level"
+            + (f" ({', '.join(higher)})" if higher else "; red is the most severe"),
+            field="to_level",
+        )
+    changes = {
+        "level": to_level,
+        "status": WarningStatus.active,
+        "acknowledged_at": None,
+        "acknowledged_by": None,
+    }
+    return _save(
+        session,
+        warning,
+        changes=changes,
+        expected_version=expected_version,
+        action="escalated",
+        actor=by,
+        clock=clock,
+        payload={"from": before.value, "to": to_level.value},
+    )
+
+
+def open_incident(
+    session: Session,
+    *,
+    warning_id: int,
+    by: str,
+    type: IncidentType,
+    clock: Clock,
+    title: str | None = None,
+    expected_version: int | None = None,
+) -> Incident:
+    """Open an incident at the centre of the warned area and link it; an active warning gets acknowledged."""
+    warning = get(session, warning_id=warning_id)
+    if warning.incident_id is not None:
+        raise Conflict(
+            f"warning {warning.id} already led to incident {warning.incident_id}", field="incident_id"
+        )
+    area = geo.from_db(warning.area)
+    assert area is not None  # the column is NOT NULL
+    centre = area.centroid
+    data = IncidentCreate.model_validate(
+        {
+            "type": type,
+            "title": title or warning.title,
+            "location": {"type": "Point", "coordinates": [centre.x, centre.y]},
+            "description": warning.description[:10_000] if warning.description else None,
+            "hazard_source_id": warning.hazard_source_id,
+            "reported_by": by,
+        }
+    )
+    incident = incidents.create(
+        session,
+        data=data,
+        clock=clock,
+        exercise_id=warning.exercise_id,
+        log=("warning", f"opened from {warning.level.value} warning {warning.id}: {warning.title}"),
+    )
+    changes: dict[str, Any] = {"incident_id": incident.id}
+    if warning.status is WarningStatus.active:
+        changes |= {
+            "status": WarningStatus.acknowledged,
+            "acknowledged_at": clock.now(),
+            "acknowledged_by": by,
+        }
+    _save(
+        session,
+        warning,
+        changes=changes,
+        expected_version=expected_version,
+        action="incident_opened",
+        actor=by,
+        clock=clock,
+        payload={"incident_id": incident.id},
+    )
+    return incident

@@ -337,9 +337,9 @@ def test_available_lists_depots_with_free_stock(
 
 
 def test_concurrent_reservations_cannot_both_take_the_last_stock(
-    client: TestClient, sessions: sessionmaker[Session], clock: FrozenClock, backend: str
+    client: TestClient, sessions: sessionmaker[Session], clock: FrozenClock
 ) -> None:
-    """The second reservation waits (PostGIS: row lock; SpatiaLite: one writer), then sees what the first left."""
+    """The second reservation waits (row lock, or SQLite's one writer), then sees what the first left."""
     add_materials(client)
     depot = create(client, stock=[{"material": "sandbag", "on_hand": 100}])
     args: dict[str, Any] = {

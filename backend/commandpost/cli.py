@@ -24,10 +24,11 @@ def _check_services(settings: Settings) -> None:
     engine = db.make_engine(settings)
     try:
         db.check_reachable(engine)
-        if migrations.current(engine) != migrations.head():
+        at, newest = migrations.current(engine), migrations.heads()
+        if at != newest:
             raise Unavailable(
-                f"the database schema is at {migrations.current(engine) or 'nothing'}, "
-                f"not {migrations.head()}: run `commandpost migrate` first"
+                f"the database schema is at {', '.join(sorted(at)) or 'nothing'}, "
+                f"not {', '.join(sorted(newest))}: run `commandpost migrate` first"
             )
     finally:
         engine.dispose()
@@ -53,7 +54,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         db.check_reachable(engine)
         migrations.upgrade(engine)
-        print(f"schema at {migrations.current(engine)} ({_describe(settings)})")
+        print(f"schema at {', '.join(sorted(migrations.current(engine)))} ({_describe(settings)})")
     finally:
         engine.dispose()
     return 0
@@ -81,9 +82,9 @@ def cmd_import_roads(args: argparse.Namespace, settings: Settings) -> int:
     engine = db.make_engine(settings)
     try:
         with db.make_sessionmaker(engine)() as session:
-            report = roads.import_osm(session, path=Path(args.file), clip=clip)
+            report = roads.import_osm(session, path=Path(args.file), clip=clip, clock=SystemClock())
             session.commit()
-        print(report)
+        print(report.model_dump_json(indent=1))
     finally:
         engine.dispose()
     return 0

@@ -146,7 +146,7 @@ def load_district(session: Session, *, folder: Path, clock: Clock) -> LoadReport
     now = clock.now()
     report = LoadReport()
     _load_basemap(session, folder, report)
-    _load_roads(session, folder, report)
+    _load_roads(session, folder, report, clock)
     _load_materials(session, folder, report)
     _load_teams(session, folder, report, now)
     _load_depots(session, folder, report, now)
@@ -186,13 +186,13 @@ def _load_basemap(session: Session, folder: Path, report: LoadReport) -> None:
             report.count(f"basemap.{layer}", "updated")
 
 
-def _load_roads(session: Session, folder: Path, report: LoadReport) -> None:
+def _load_roads(session: Session, folder: Path, report: LoadReport, clock: Clock) -> None:
     path = folder / "roads.geojson"
     if not path.exists():
         return
     collection = _read(path)
-    result = roads.load_geojson(session, features=collection.get("features", []))
-    report.created["roads"] = getattr(result, "segments", len(collection.get("features", [])))
+    result = roads.load_geojson(session, features=collection.get("features", []), clock=clock)
+    report.created["road_segments"] = result.segments
 
 
 def _load_materials(session: Session, folder: Path, report: LoadReport) -> None:

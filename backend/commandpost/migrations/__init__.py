@@ -18,22 +18,24 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (default: the newest)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to `revision` (default: every newest revision, branches included)."""
     command.upgrade(alembic_config(engine), revision)
 
 
-def current(engine: Engine) -> str | None:
+def current(engine: Engine) -> set[str]:
+    """The revisions the database is at (one per branch)."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return set(MigrationContext.configure(conn).get_current_heads())
 
 
-def head() -> str | None:
+def heads() -> set[str]:
+    """The newest revision of each branch in the code."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config_without_engine()).get_current_head()
+    return set(ScriptDirectory.from_config(alembic_config_without_engine()).get_heads())
 
 
 def alembic_config_without_engine() -> Config:

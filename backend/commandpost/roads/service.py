@@ -12,7 +12,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from commandpost import db, geo, resources
-from commandpost.clock import Clock, SystemClock
+from commandpost.clock import Clock
 from commandpost.events import service as events
 from commandpost.resources import Page
 from commandpost.roads import osm
@@ -50,7 +50,7 @@ def _store(
     source: str,
     replace: bool,
     clipped: bool,
-    clock: Clock | None,
+    clock: Clock,
 ) -> ImportReport:
     """Write segments (after emptying the layer when `replace`) and log one `road_layer.imported` event."""
     replaced = 0
@@ -95,7 +95,7 @@ def _store(
         entity_type=WHAT,
         entity_id=None,
         payload=report.model_dump(mode="json"),
-        clock=clock or SystemClock(),
+        clock=clock,
     )
     session.flush()
     return report
@@ -107,13 +107,13 @@ def import_osm(
     path: str | Path,
     clip: BaseGeometry | None = None,
     replace: bool = True,
-    clock: Clock | None = None,
+    clock: Clock,
 ) -> ImportReport:
     """Load the drivable roads of an OSM extract (optionally only inside `clip`) as the road layer.
 
     With `replace` the previous layer is removed in the same transaction, so readers see the old
     layer or the new one, never a mix. The caller commits. `clock` stamps the `road_layer.imported`
-    event (the system clock when not given).
+    event.
     """
     segments = osm.read_segments(path, clip=clip)
     return _store(
@@ -127,7 +127,7 @@ def import_osm(
 
 
 def load_geojson(
-    session: Session, *, features: Sequence[dict[str, Any]], replace: bool = True, clock: Clock | None = None
+    session: Session, *, features: Sequence[dict[str, Any]], replace: bool = True, clock: Clock
 ) -> ImportReport:
     """Load hand-drawn GeoJSON roads (LineString features; properties name, ref, road_class, oneway,
     speed_kmh, source), split where they share a point so every drawn junction can be turned at."""

@@ -83,18 +83,23 @@ def record_change(
     entity_type: str,
     row: Any,
     action: str,
-    payload: dict[str, Any],
     clock: Clock,
+    feature: dict[str, Any] | None = None,
+    payload: dict[str, Any] | None = None,
     actor: str | None = None,
 ) -> None:
-    """Append `<entity>.<action>` to the event log in the same transaction as the change."""
+    """Append `<entity>.<action>` to the event log in the same transaction as the change.
+
+    `feature` is the entity's GeoJSON Feature after the change (or its JSON form when it has no
+    map geometry): a live map applies it as is. `payload` adds what else happened (from/to…).
+    """
     session.flush()
     events.record(
         session,
         type=f"{entity_type}.{action}",
         entity_type=entity_type,
         entity_id=row.id,
-        payload=payload,
+        payload={**(payload or {}), **({"feature": feature} if feature is not None else {})},
         clock=clock,
         actor=actor,
         exercise_id=getattr(row, "exercise_id", None),

@@ -179,7 +179,7 @@ def create(session: Session, *, data: DepotCreate, clock: Clock, actor: str | No
         entity_type=WHAT,
         row=depot,
         action="created",
-        payload=depot_feature(depot),
+        feature=depot_feature(depot),
         clock=clock,
         actor=actor,
     )
@@ -209,7 +209,7 @@ def update(
         entity_type=WHAT,
         row=depot,
         action="updated",
-        payload=depot_feature(depot),
+        feature=depot_feature(depot),
         clock=clock,
         actor=actor,
     )
@@ -297,7 +297,8 @@ def set_stock(
         entity_type=WHAT,
         row=depot,
         action="stock_set",
-        payload={"depot_id": depot_id, "before": before, "line": stock_entity(line)},
+        feature=depot_feature(depot),
+        payload={"before": before, "line": stock_entity(line)},
         clock=clock,
         actor=actor,
     )
@@ -357,7 +358,8 @@ def _move(
         entity_type=WHAT,
         row=depot,
         action=action,
-        payload={"depot_id": depot.id, "quantity": float(quantity), "line": stock_entity(line)},
+        feature=depot_feature(depot),
+        payload={"quantity": float(quantity), "line": stock_entity(line)},
         clock=clock,
         actor=actor,
     )

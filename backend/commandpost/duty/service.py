@@ -92,7 +92,7 @@ def create(session: Session, *, data: ShiftCreate, clock: Clock, actor: str | No
         entity_type=WHAT,
         row=shift,
         action="created",
-        payload=shift_entity(shift),
+        feature=shift_entity(shift),
         clock=clock,
         actor=actor,
     )
@@ -135,7 +135,7 @@ def update(
         entity_type=WHAT,
         row=shift,
         action="updated",
-        payload=shift_entity(shift),
+        feature=shift_entity(shift),
         clock=clock,
         actor=actor,
     )

@@ -52,7 +52,7 @@ def create(session: Session, *, data: ExpertCreate, clock: Clock, actor: str | N
         entity_type=WHAT,
         row=expert,
         action="created",
-        payload=expert_entity(expert),
+        feature=expert_entity(expert),
         clock=clock,
         actor=actor,
     )
@@ -82,7 +82,7 @@ def update(
         entity_type=WHAT,
         row=expert,
         action="updated",
-        payload=expert_entity(expert),
+        feature=expert_entity(expert),
         clock=clock,
         actor=actor,
     )

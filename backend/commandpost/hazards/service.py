@@ -118,7 +118,7 @@ def create(
         entity_type=WHAT,
         row=source,
         action="created",
-        payload=feature(session, source),
+        feature=feature(session, source),
         clock=clock,
         actor=actor,
     )
@@ -157,7 +157,7 @@ def update(
         entity_type=WHAT,
         row=source,
         action="updated",
-        payload=feature(session, source),
+        feature=feature(session, source),
         clock=clock,
         actor=actor,
     )

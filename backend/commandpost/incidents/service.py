@@ -119,7 +119,7 @@ def create(
         entity_type=WHAT,
         row=incident,
         action="created",
-        payload=incident_feature(incident),
+        feature=incident_feature(incident),
         clock=clock,
         actor=data.reported_by,
     )
@@ -155,7 +155,8 @@ def update(
         entity_type=WHAT,
         row=incident,
         action="updated",
-        payload={"changed": changed, "incident": incident_feature(incident)},
+        feature=incident_feature(incident),
+        payload={"changed": changed},
         clock=clock,
         actor=actor,
     )
@@ -201,7 +202,8 @@ def change_status(
         entity_type=WHAT,
         row=incident,
         action="status_changed",
-        payload={"from": before.value, "to": status.value, "incident": incident_feature(incident)},
+        feature=incident_feature(incident),
+        payload={"from": before.value, "to": status.value},
         clock=clock,
         actor=actor,
     )
@@ -230,7 +232,7 @@ def add_note(
 def _event_text(event: Event) -> str:
     payload = event.payload or {}
     if event.type == f"{WHAT}.created":
-        title = (payload.get("properties") or {}).get("title")
+        title = ((payload.get("feature") or {}).get("properties") or {}).get("title")
         return f"reported: {title}" if title else "reported"
     if event.type == f"{WHAT}.updated" and payload.get("changed"):
         return "edited: " + ", ".join(payload["changed"])

@@ -114,7 +114,7 @@ def create(session: Session, *, data: SensorCreate, clock: Clock, actor: str | N
         entity_type=WHAT,
         row=sensor,
         action="created",
-        payload=sensor_feature(sensor),
+        feature=sensor_feature(sensor),
         clock=clock,
         actor=actor,
     )
@@ -152,7 +152,7 @@ def update(
         entity_type=WHAT,
         row=sensor,
         action="updated",
-        payload=sensor_feature(sensor),
+        feature=sensor_feature(sensor),
         clock=clock,
         actor=actor,
     )

@@ -58,7 +58,7 @@ def create(session: Session, *, data: ShelterCreate, clock: Clock, actor: str | 
         entity_type=WHAT,
         row=shelter,
         action="created",
-        payload=shelter_feature(shelter),
+        feature=shelter_feature(shelter),
         clock=clock,
         actor=actor,
     )
@@ -93,7 +93,7 @@ def update(
         entity_type=WHAT,
         row=shelter,
         action="updated",
-        payload=shelter_feature(shelter),
+        feature=shelter_feature(shelter),
         clock=clock,
         actor=actor,
     )

@@ -67,7 +67,7 @@ def create(session: Session, *, data: TeamCreate, clock: Clock, actor: str | Non
         entity_type=WHAT,
         row=team,
         action="created",
-        payload=team_feature(team),
+        feature=team_feature(team),
         clock=clock,
         actor=actor,
     )
@@ -97,7 +97,7 @@ def update(
         entity_type=WHAT,
         row=team,
         action="updated",
-        payload=team_feature(team),
+        feature=team_feature(team),
         clock=clock,
         actor=actor,
     )
@@ -133,7 +133,8 @@ def change_status(
         entity_type=WHAT,
         row=team,
         action="status_changed",
-        payload={"from": before.value, "to": status.value, "team": team_feature(team)},
+        feature=team_feature(team),
+        payload={"from": before.value, "to": status.value},
         clock=clock,
         actor=actor,
     )

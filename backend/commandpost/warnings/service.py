@@ -90,7 +90,7 @@ def issue(
         entity_type=WHAT,
         row=warning,
         action="issued",
-        payload=warning_feature(warning),
+        feature=warning_feature(warning),
         clock=clock,
         actor=issued_by,
     )
@@ -149,7 +149,8 @@ def _save(
         entity_type=WHAT,
         row=warning,
         action=action,
-        payload={**(payload or {}), "warning": warning_feature(warning)},
+        feature=warning_feature(warning),
+        payload=payload,
         clock=clock,
         actor=actor,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
-from commandpost import __version__, db
+from commandpost import __version__, background, db
 from commandpost.clock import Clock, SystemClock
 from commandpost.config import Settings
 from commandpost.errors import (
@@ -82,7 +82,10 @@ def create_app(
         app.state.sessions = db.make_sessionmaker(app.state.engine)
         app.state.read_sessions = db.make_sessionmaker(app.state.engine, read_only=True)
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                for job in background.jobs():
+                    await stack.enter_async_context(job(app))
+                yield
         finally:
             if own_engine:
                 app.state.engine.dispose()
@@ -100,4 +103,20 @@ def create_app(
     app.include_router(health_router)
     for router in api_routers():
         app.include_router(router, prefix="/api/v1")
+    _serve_dashboard(app, settings)
     return app
+
+
+def _serve_dashboard(app: FastAPI, settings: Settings) -> None:
+    """The built dashboard (frontend/dist) at `/`, when it has been built."""
+    index = settings.frontend_dist / "index.html"
+    if not index.exists():
+
+        @app.get("/", include_in_schema=False)
+        def no_dashboard() -> JSONResponse:
+            return JSONResponse({"api": "/api/v1", "docs": "/docs", "dashboard": "not built: run `make frontend`"})
+
+        return
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/", StaticFiles(directory=settings.frontend_dist, html=True), name="dashboard")

@@ -1,0 +1,19 @@
+"""Long-lived work that runs beside the HTTP app (event relay, sweeps…), started and stopped in lifespan.
+
+Each entry is an async context manager factory taking the app: it starts its work on enter and
+stops it on exit. Add one line per job to `jobs()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+
+Job = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def jobs() -> list[Job]:
+    """Every background job, in start order (stopped in reverse)."""
+    return []

@@ -98,3 +98,18 @@ def test_bad_query_parameters_are_problems(client: TestClient, path: str) -> Non
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["field"] in ("bbox", "limit", "query.limit")
+
+
+def test_fast_point_decoding_matches_shapely() -> None:
+    import shapely
+    from geoalchemy2.shape import from_shape
+
+    from commandpost import geo
+
+    point = shapely.Point(118.912345, 25.123456)
+    for element in (from_shape(point, srid=4326), from_shape(point, srid=4326, extended=True)):
+        assert geo.wkb_point(element.data) == (118.912345, 25.123456)
+        assert geo.to_geojson(element) == {"type": "Point", "coordinates": [118.912345, 25.123456]}
+    line = from_shape(shapely.LineString([(0, 0), (1, 1)]), srid=4326)
+    assert geo.wkb_point(line.data) is None
+    assert geo.to_geojson(line) == {"type": "LineString", "coordinates": ((0.0, 0.0), (1.0, 1.0))}

@@ -6,6 +6,7 @@ Schemas speak GeoJSON, services speak Shapely, models hold WKB; the conversions 
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -78,8 +79,38 @@ def from_db(element: WKBElement | None) -> BaseGeometry | None:
 def to_geojson(element: WKBElement | BaseGeometry | None) -> dict[str, Any] | None:
     if element is None:
         return None
+    if isinstance(element, WKBElement):
+        lonlat = wkb_point(element.data)
+        if lonlat is not None:
+            return {"type": "Point", "coordinates": list(lonlat)}
     geom = element if isinstance(element, BaseGeometry) else to_shape(element)
     return dict(mapping(geom))
+
+
+_EWKB_SRID_FLAG = 0x20000000
+_WKB_POINT = 1
+
+
+def wkb_point(data: bytes | memoryview | str) -> tuple[float, float] | None:
+    """(lon, lat) of a 2-D (E)WKB point without building a Shapely object; None for anything else.
+
+    Layers are mostly points, and this is an order of magnitude cheaper than a GEOS round trip.
+    """
+    if isinstance(data, str):
+        data = bytes.fromhex(data)
+    raw = bytes(data)
+    if len(raw) < 21:
+        return None
+    order = "<" if raw[0] == 1 else ">"
+    (kind,) = struct.unpack_from(order + "I", raw, 1)
+    offset = 5
+    if kind & _EWKB_SRID_FLAG:
+        kind &= ~_EWKB_SRID_FLAG
+        offset += 4
+    if kind != _WKB_POINT or len(raw) != offset + 16:
+        return None
+    x, y = struct.unpack_from(order + "dd", raw, offset)
+    return (x, y)
 
 
 def wkb_to_geojson_many(blobs: Sequence[bytes | None]) -> list[dict[str, Any] | None]:

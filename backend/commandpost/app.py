@@ -114,7 +114,9 @@ def _serve_dashboard(app: FastAPI, settings: Settings) -> None:
 
         @app.get("/", include_in_schema=False)
         def no_dashboard() -> JSONResponse:
-            return JSONResponse({"api": "/api/v1", "docs": "/docs", "dashboard": "not built: run `make frontend`"})
+            return JSONResponse(
+                {"api": "/api/v1", "docs": "/docs", "dashboard": "not built: run `make frontend`"}
+            )
 
         return
     from fastapi.staticfiles import StaticFiles

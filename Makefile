@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup system-deps system-deps-test frontend lint typecheck pytest bench clean
+.PHONY: run test setup system-deps system-deps-test frontend frontend-test lint typecheck pytest bench clean
 
 run: setup frontend
 	$(BIN)/commandpost demo --host $(HOST) --port $(PORT)
 
-test: system-deps-test setup frontend lint typecheck pytest
+test: system-deps-test setup frontend lint typecheck frontend-test pytest
 
 setup: system-deps $(VENV)/.installed
 
@@ -35,6 +35,9 @@ $(VENV)/.installed: pyproject.toml
 
 frontend:
 	@if [ -f frontend/package.json ]; then $(MAKE) -C frontend build; fi
+
+frontend-test:
+	@if [ -f frontend/package.json ]; then $(MAKE) -C frontend test; fi
 
 lint:
 	$(BIN)/ruff check backend tests scripts bench

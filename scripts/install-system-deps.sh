@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Command Post needs, skipping what is already there.
 #   runtime: SpatiaLite, PROJ (pyproj is built against it, see README), Python venv + headers
-#   test:    Chromium (browser tests), Node.js/npm (dashboard build and unit tests)
+#   test:    Chromium and a CJK font (browser tests, screenshots), Node.js/npm (dashboard build and tests)
 set -euo pipefail
 want=(libsqlite3-mod-spatialite libproj-dev proj-bin python3-venv python3-dev build-essential)
 if [ "${1:-}" = "--test" ]; then
-  want+=(chromium)
+  want+=(chromium fonts-wqy-microhei)
 fi
 command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
 

@@ -16,4 +16,8 @@ Job = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 def jobs() -> list[Job]:
     """Every background job, in start order (stopped in reverse)."""
-    return []
+    from commandpost.events import relay
+    from commandpost.routing.warmup import road_graph
+    from commandpost.sensors.alarms import sweep_job
+
+    return [relay.running, sweep_job, road_graph]

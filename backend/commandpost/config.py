@@ -30,6 +30,37 @@ class Settings(BaseSettings):
     spatialite_library_path: str = "mod_spatialite"
     page_size_default: int = 1000
     page_size_max: int = 10000
+    # The live stream (/api/v1/stream). A client may resume from an event id that is at most this
+    # many events and this many hours old; older ids get a fresh snapshot (reason "expired").
+    stream_retention_events: int = Field(default=100_000, ge=1)
+    stream_retention_hours: float = Field(default=24.0, gt=0)
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    # Messages waiting for one client; a client that falls further behind is sent a fresh snapshot.
+    stream_client_queue: int = Field(default=1000, ge=1)
+    # Recent events each process keeps encoded in memory, so a reconnecting client resumes without the DB.
+    stream_recent_events: int = Field(default=10_000, ge=0)
+    # The relay looks for committed events this often even when no commit in this process woke it.
+    relay_poll_seconds: float = Field(default=0.25, gt=0)
+    # Redis Streams bus (when REDIS_URL is set): one stream, trimmed to about this many entries.
+    redis_stream_key: str = "commandpost:events"
+    redis_stream_maxlen: int = Field(default=100_000, ge=1)
+    # Field units and sensors (issue 3).
+    warning_ack_timeout_s: float = Field(
+        default=300,
+        gt=0,
+        description="an orange/red warning unacknowledged this long goes up the duty roster",
+    )
+    sensor_offline_after_intervals: float = Field(
+        default=3, ge=1, description="silent for this many expected intervals → offline"
+    )
+    alarm_deadband: float = Field(
+        default=0.1, ge=0, lt=1, description="leave an alarm only below threshold × (1 − this)"
+    )
+    reading_retention_days: float = Field(default=90, gt=0)
+    sweep_interval_s: float = Field(default=5, gt=0, description="offline / retention / roster sweep")
+    report_max_ahead_s: float = Field(
+        default=300, ge=0, description="refuse positions and readings stamped further in the future"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -24,6 +24,7 @@ from commandpost.basemap import service as basemap
 from commandpost.clock import Clock
 from commandpost.db import Base
 from commandpost.depots.models import Depot, InventoryLine, Material
+from commandpost.dispatch import plans as response_plans
 from commandpost.duty.models import DutyRole, DutyShift
 from commandpost.errors import InvalidInput
 from commandpost.events import service as events
@@ -155,6 +156,7 @@ def load_district(session: Session, *, folder: Path, clock: Clock) -> LoadReport
     _load_shelters(session, folder, report, now)
     _load_experts(session, folder, report, now)
     _load_roster(session, folder, report, now)
+    _load_plans(session, folder, report, now)
     session.flush()
     events.record(
         session,
@@ -165,6 +167,13 @@ def load_district(session: Session, *, folder: Path, clock: Clock) -> LoadReport
         clock=clock,
     )
     return report
+
+
+def _load_plans(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+    path = folder / "response_plans.json"
+    if path.exists():
+        for outcome in response_plans.load_plans(session, data=_read(path), now=now):
+            report.count("response_plans", outcome)
 
 
 def _load_basemap(session: Session, folder: Path, report: LoadReport) -> None:

@@ -9,11 +9,16 @@ def api_routers() -> list[APIRouter]:
     from commandpost.basemap.api import router as basemap
     from commandpost.depots.api import materials
     from commandpost.depots.api import router as depots
+    from commandpost.dispatch.api import assignments_router, plans_router
+    from commandpost.dispatch.api import router as dispatch
     from commandpost.duty.api import router as duty
+    from commandpost.events.api import router as stream
     from commandpost.experts.api import router as experts
     from commandpost.hazards.api import router as hazard_sources
     from commandpost.incidents.api import router as incidents
     from commandpost.roads.api import router as roads
+    from commandpost.routing.api import router as closures
+    from commandpost.routing.api import routes
     from commandpost.sensors.api import router as sensors
     from commandpost.shelters.api import router as shelters
     from commandpost.teams.api import router as teams
@@ -29,7 +34,13 @@ def api_routers() -> list[APIRouter]:
         shelters,
         roads,
         incidents,
+        dispatch,
+        assignments_router,
+        plans_router,
+        closures,
+        routes,
         warnings,
         experts,
         duty,
+        stream,
     ]

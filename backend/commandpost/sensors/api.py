@@ -2,24 +2,131 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated, Any, cast
 
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import AwareDatetime
+
+from commandpost.resources import Page
 from commandpost.schemas import PROBLEM_RESPONSES
-from commandpost.sensors import service
+from commandpost.sensors import alarms, readings, service
 from commandpost.sensors.models import SensorKind, SensorState
-from commandpost.sensors.schemas import SensorCreate, SensorUpdate, sensor_feature
+from commandpost.sensors.schemas import (
+    MAX_READINGS,
+    ReadingBatch,
+    ReadingIn,
+    SensorCreate,
+    SensorUpdate,
+    health_feature,
+    sensor_feature,
+)
 from commandpost.web import (
     BBoxDep,
     ClockDep,
     IfMatchDep,
     PagingDep,
     SessionDep,
+    SettingsDep,
+    entity_response,
     expected_version,
     feature_response,
     layer_response,
 )
 
 router = APIRouter(prefix="/sensors", tags=["sensors"], responses=PROBLEM_RESPONSES)
+
+
+_READING = ReadingIn.model_json_schema()
+_READINGS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "readings": {"type": "array", "items": _READING, "maxItems": MAX_READINGS}
+                    },
+                    "required": ["readings"],
+                    "additionalProperties": False,
+                },
+                "example": ReadingBatch.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+            },
+            "application/x-ndjson": {
+                "schema": {"type": "string", "description": "one reading object (as below) per line"},
+                "example": '{"sensor":"QG-GAS-0107","at":"2026-11-22T10:00:00+08:00","value":3.5}\n'
+                '{"sensor":12,"at":"2026-11-22T10:00:00+08:00","value":27}\n',
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/readings",
+    summary="Ingest a batch of readings (JSON, or JSON lines as application/x-ndjson); all or nothing",
+    openapi_extra=_READINGS_BODY,
+)
+async def ingest_readings(request: Request, clock: ClockDep, settings: SettingsDep) -> Response:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+
+    def work() -> dict[str, Any]:
+        lines: list[int] | None = None
+        if kind in readings.NDJSON_TYPES:
+            batch, lines = readings.parse_ndjson(raw)
+        else:
+            batch = readings.parse_json(raw)
+        with request.app.state.sessions() as db:
+            result = readings.ingest(
+                db, readings=batch, clock=clock, policy=alarms.Policy.from_settings(settings), lines=lines
+            )
+            db.commit()
+            return result.as_json()
+
+    return entity_response(await readings.in_bulk_lane(request.app, work))
+
+
+@router.get("/health", summary="Sensors offline, in fault or overdue for calibration, most urgent first")
+def sensor_health(request: Request, db: SessionDep, clock: ClockDep, paging: PagingDep) -> Response:
+    ailing = service.health(db, clock=clock)
+    page: Page[Any] = Page(
+        items=cast(Any, ailing[paging.offset : paging.offset + paging.limit]),
+        total=len(ailing),
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+    return layer_response(request, page, lambda a: health_feature(a.sensor, a.problems, a.urgency))
+
+
+@router.get("/{sensor_id}/readings", summary="A sensor's readings for a trend chart (default: the last hour)")
+def sensor_readings(
+    sensor_id: int,
+    db: SessionDep,
+    clock: ClockDep,
+    from_: Annotated[
+        AwareDatetime | None, Query(alias="from", description="from this instant (included)")
+    ] = None,
+    to: Annotated[
+        AwareDatetime | None, Query(description="until this instant (included); default now")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100_000, description="at most this many, oldest first")] = 10_000,
+) -> Response:
+    series = service.readings(db, sensor_id=sensor_id, clock=clock, start=from_, end=to, limit=limit)
+    return entity_response(
+        {
+            "sensor": series.sensor.id,
+            "ref": series.sensor.ref,
+            "unit": series.sensor.unit,
+            "alarm_1": series.sensor.alarm_1,
+            "alarm_2": series.sensor.alarm_2,
+            "from": series.start.isoformat(),
+            "to": series.end.isoformat(),
+            "numberMatched": series.total,
+            "numberReturned": len(series.points),
+            "readings": [{"at": at.isoformat(), "value": value} for at, value in series.points],
+        }
+    )
 
 
 @router.get("", summary="Sensors layer (GeoJSON FeatureCollection)")

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy import Float, ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commandpost.db import Base, Versioned
@@ -58,3 +58,16 @@ class Sensor(Versioned, Base):
     last_value: Mapped[float | None] = mapped_column(Numeric(12, 3, asdecimal=False))
     last_reading_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+class SensorReading(Base):
+    """One measurement: the time series behind a trend chart, kept for `reading_retention_days`.
+
+    (sensor_id, at) is the key, so a gateway that re-sends a batch after a timeout stores nothing twice.
+    """
+
+    __tablename__ = "sensor_readings"
+
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensors.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(primary_key=True)
+    value: Mapped[float] = mapped_column(Float)

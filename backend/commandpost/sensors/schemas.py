@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, StrictInt, field_validator, model_validator
 
 from commandpost import geo
 from commandpost.hazards.schemas import CasNumber, not_null
@@ -97,3 +97,57 @@ def sensor_feature(sensor: Sensor) -> dict[str, Any]:
             "updated_at": sensor.updated_at.isoformat(),
         },
     }
+
+
+# One request carries at most this many readings (a gateway splits a longer backlog).
+MAX_READINGS = 10_000
+
+SensorKey = Annotated[StrictInt, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class ReadingIn(InModel):
+    """One measurement from a gateway; also one line of the JSON-lines format."""
+
+    sensor: SensorKey = Field(description="the sensor's id (a number) or its ref (a string)")
+    at: AwareDatetime | None = Field(
+        default=None, description="when it was measured, with its offset; default: when received"
+    )
+    value: float | None = Field(
+        default=None,
+        gt=-_THRESHOLD_MAX,
+        lt=_THRESHOLD_MAX,
+        allow_inf_nan=False,
+        description="in the sensor's unit (%LEL, ppm, °C, MPa, %); may be left out only with fault",
+    )
+    fault: bool = Field(default=False, description="the gateway reports the detector in fault")
+
+    @model_validator(mode="after")
+    def _value_unless_fault(self) -> ReadingIn:
+        if self.value is None and not self.fault:
+            raise ValueError("value is required (or fault: true)")
+        return self
+
+
+class ReadingBatch(InModel):
+    readings: list[ReadingIn] = Field(min_length=1, max_length=MAX_READINGS)
+
+    model_config = InModel.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "readings": [
+                        {"sensor": "QG-GAS-0107", "at": "2026-11-22T10:00:00+08:00", "value": 3.5},
+                        {"sensor": 12, "at": "2026-11-22T10:00:00+08:00", "value": 27.0},
+                        {"sensor": "QG-H2S-0001", "at": "2026-11-22T10:00:00+08:00", "fault": True},
+                    ]
+                }
+            ]
+        }
+    }
+
+
+def health_feature(sensor: Sensor, problems: list[str], urgency: int) -> dict[str, Any]:
+    """A sensor feature with what is wrong with it, for the health list."""
+    feature = sensor_feature(sensor)
+    feature["properties"] |= {"problems": problems, "urgency": urgency}
+    return feature

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from commandpost import db, geo, resources
@@ -12,7 +14,7 @@ from commandpost.clock import Clock
 from commandpost.errors import Conflict, InvalidInput
 from commandpost.hazards.models import HazardSource
 from commandpost.resources import Page
-from commandpost.sensors.models import UNIT_OF, Sensor, SensorKind, SensorState
+from commandpost.sensors.models import UNIT_OF, Sensor, SensorKind, SensorReading, SensorState
 from commandpost.sensors.schemas import SensorCreate, SensorUpdate, sensor_feature
 
 WHAT = "sensor"
@@ -157,3 +159,85 @@ def update(
         actor=actor,
     )
     return sensor
+
+
+# A trend chart shows the last hour unless asked otherwise.
+DEFAULT_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Series:
+    sensor: Sensor
+    start: datetime
+    end: datetime
+    points: list[tuple[datetime, float]]
+    total: int
+    limit: int
+
+
+def readings(
+    session: Session,
+    *,
+    sensor_id: int,
+    clock: Clock,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int,
+) -> Series:
+    """A sensor's readings from `start` to `end` (both included; default: the last hour), oldest
+    first, at most `limit`."""
+    sensor = get(session, sensor_id=sensor_id)
+    end = end or clock.now()
+    start = start or end - DEFAULT_WINDOW
+    if end <= start:
+        raise InvalidInput("`to` must be after `from`", field="to")
+    where = (SensorReading.sensor_id == sensor_id, SensorReading.at >= start, SensorReading.at <= end)
+    rows = session.execute(
+        select(SensorReading.at, SensorReading.value).where(*where).order_by(SensorReading.at).limit(limit)
+    ).all()
+    total = len(rows)
+    if total == limit:  # counted only when the page is full
+        total = session.scalar(select(func.count()).select_from(SensorReading).where(*where)) or 0
+    return Series(
+        sensor=sensor, start=start, end=end, points=[(r.at, r.value) for r in rows], total=total, limit=limit
+    )
+
+
+# Urgency of each problem: 1 is the most urgent. A detector that is blind now comes before one
+# whose readings may drift.
+PROBLEM_URGENCY = {"fault": 1, "offline": 1, "calibration_overdue": 2}
+
+
+@dataclass(frozen=True)
+class Ailing:
+    sensor: Sensor
+    problems: list[str]
+    urgency: int
+
+
+def health(session: Session, *, clock: Clock) -> list[Ailing]:
+    """Sensors offline, in fault or overdue for calibration: most urgent first, then longest
+    out of service, then id."""
+    now = clock.now()
+    stmt = select(Sensor).where(
+        or_(Sensor.state.in_((SensorState.offline, SensorState.fault)), Sensor.calibration_due < now)
+    )
+    ailing = []
+    for sensor in session.scalars(stmt):
+        problems = []
+        if sensor.state in (SensorState.offline, SensorState.fault):
+            problems.append(sensor.state.value)
+        if sensor.calibration_due is not None and sensor.calibration_due < now:
+            problems.append("calibration_overdue")
+        urgency = min(PROBLEM_URGENCY[p] for p in problems)
+        ailing.append(Ailing(sensor, problems, urgency))
+
+    def since(a: Ailing) -> datetime:
+        s = a.sensor
+        if a.urgency == 1:
+            return s.last_reading_at or s.updated_at
+        assert s.calibration_due is not None
+        return s.calibration_due
+
+    ailing.sort(key=lambda a: (a.urgency, since(a), a.sensor.id))
+    return ailing

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request, Response
 
 from commandpost.schemas import PROBLEM_RESPONSES
+from commandpost.sensors.readings import in_bulk_lane
 from commandpost.teams import service
 from commandpost.teams.models import TeamKind, TeamStatus, TeamTier
-from commandpost.teams.schemas import StatusChange, TeamCreate, TeamUpdate, team_feature
+from commandpost.teams.schemas import (
+    PositionBatch,
+    PositionReport,
+    StatusChange,
+    TeamCreate,
+    TeamUpdate,
+    team_feature,
+)
 from commandpost.web import (
     BBoxDep,
     ClockDep,
     IfMatchDep,
     PagingDep,
     SessionDep,
+    SettingsDep,
+    entity_response,
     expected_version,
     feature_response,
     layer_response,
@@ -78,3 +90,47 @@ def change_status(
     )
     db.commit()
     return feature_response(team_feature(team))
+
+
+@router.post(
+    "/positions",
+    summary="Report many units' positions at once (a fleet gateway); stale reports are ignored",
+)
+async def report_positions(
+    request: Request, body: PositionBatch, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    def work() -> service.Moves:
+        with request.app.state.sessions() as db:
+            moves = service.report_positions(
+                db,
+                reports=body.positions,
+                clock=clock,
+                max_ahead=timedelta(seconds=settings.report_max_ahead_s),
+            )
+            db.commit()
+            return moves
+
+    moves = await in_bulk_lane(request.app, work)
+    return entity_response(
+        {"received": len(body.positions), "moved": len(moves.moved), "ignored": moves.ignored}
+    )
+
+
+@router.post(
+    "/{team_id}/position",
+    summary="Report one unit's position (returns the team; a report older than the stored one is ignored)",
+)
+def report_position(
+    team_id: int, body: PositionReport, db: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    feature, applied = service.report_position(
+        db,
+        team_id=team_id,
+        report=body,
+        clock=clock,
+        max_ahead=timedelta(seconds=settings.report_max_ahead_s),
+    )
+    db.commit()
+    response = feature_response(feature)
+    response.headers["Position-Applied"] = "true" if applied else "false"
+    return response

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import AwareDatetime, Field, StrictInt, field_validator
 
 from commandpost import geo
 from commandpost.schemas import InModel, PointIn, UpdateModel
@@ -84,6 +84,65 @@ class TeamUpdate(UpdateModel):
 class StatusChange(InModel):
     status: TeamStatus
     version: int | None = Field(default=None, ge=1)
+
+
+class PositionReport(InModel):
+    """Where a unit is, from its vehicle terminal or a team leader's phone (WGS 84)."""
+
+    lon: float = Field(ge=-180, le=180, examples=[118.9231])
+    lat: float = Field(ge=-90, le=90, examples=[25.1423])
+    at: AwareDatetime | None = Field(
+        default=None, description="when the fix was taken, with its offset; default: when received"
+    )
+    heading: float | None = Field(default=None, ge=0, lt=360, description="degrees clockwise from north")
+    speed: float | None = Field(default=None, ge=0, le=400, description="km/h")
+
+    model_config = InModel.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "lon": 118.9231,
+                    "lat": 25.1423,
+                    "at": "2026-11-22T10:00:00+08:00",
+                    "heading": 90,
+                    "speed": 42,
+                }
+            ]
+        }
+    }
+
+
+TeamKey = Annotated[StrictInt, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=64)]
+
+# One batch carries at most this many reports (a fleet gateway sends every unit each second).
+MAX_POSITIONS = 10_000
+
+
+class UnitPosition(PositionReport):
+    team: TeamKey = Field(description="the team's id (a number) or its ref (a string)")
+
+    model_config = InModel.model_config | {
+        "json_schema_extra": {
+            "examples": [{"team": 12, "lon": 118.9231, "lat": 25.1423, "at": "2026-11-22T10:00:00+08:00"}]
+        }
+    }
+
+
+class PositionBatch(InModel):
+    positions: list[UnitPosition] = Field(min_length=1, max_length=MAX_POSITIONS)
+
+    model_config = InModel.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "positions": [
+                        {"team": 12, "lon": 118.9231, "lat": 25.1423, "at": "2026-11-22T10:00:00+08:00"},
+                        {"team": "T045", "lon": 118.8702, "lat": 25.1611, "at": "2026-11-22T10:00:01+08:00"},
+                    ]
+                }
+            ]
+        }
+    }
 
 
 class TeamProperties(InModel):

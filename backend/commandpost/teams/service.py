@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import ARRAY, Float, Integer, String, Table, any_, bindparam, func, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from commandpost import db, geo, resources
 from commandpost.clock import Clock
-from commandpost.errors import InvalidTransition
+from commandpost.db import UTCDateTime
+from commandpost.errors import InvalidInput, InvalidTransition
+from commandpost.events import service as events
 from commandpost.resources import Page
+from commandpost.sensors.readings import pg_array
 from commandpost.teams.models import STATUS_TRANSITIONS, Team, TeamKind, TeamStatus, TeamTier
-from commandpost.teams.schemas import TeamCreate, TeamUpdate, team_feature
+from commandpost.teams.schemas import PositionReport, TeamCreate, TeamUpdate, UnitPosition, team_feature
 
 WHAT = "team"
 
@@ -139,3 +147,192 @@ def change_status(
         actor=actor,
     )
     return team
+
+
+SUPERSEDED = "superseded by a newer report in this batch"
+
+
+@dataclass(frozen=True)
+class Moves:
+    """What a batch of position reports did: the moved teams' features, and the reports not
+    applied and why."""
+
+    moved: list[dict[str, Any]]
+    ignored: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Fix:
+    index: int
+    team_id: int
+    at: datetime
+    report: PositionReport
+
+
+def report_position(
+    session: Session,
+    *,
+    team_id: int,
+    report: PositionReport,
+    clock: Clock,
+    max_ahead: timedelta,
+    actor: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Move one team to a reported position unless the report is older than the one stored.
+
+    Returns the team's feature as stored and whether the report was applied.
+    """
+    team = get(session, team_id=team_id)
+    at = _when(report, index=None, now=clock.now(), max_ahead=max_ahead)
+    moves = _apply(session, [_Fix(0, team.id, at, report)], clock=clock, actor=actor)
+    if moves.moved:
+        return moves.moved[0], True
+    return team_feature(team), False
+
+
+def report_positions(
+    session: Session,
+    *,
+    reports: Sequence[UnitPosition],
+    clock: Clock,
+    max_ahead: timedelta,
+    actor: str | None = None,
+) -> Moves:
+    """Move many teams at once (a fleet gateway's batch); all or nothing on bad input.
+
+    A report older than (or as old as) the team's stored position is ignored, never applied
+    backwards; of several reports for one team in the batch only the newest counts. One
+    `team.moved` event per team moved, carrying its feature. Positions are telemetry: they
+    do not bump the team's version, so a dispatcher's edit is not refused because a team moved.
+    """
+    now = clock.now()
+    refs = {r.team for r in reports if isinstance(r.team, str)}
+    by_ref: dict[str, int] = {}
+    if refs:
+        found = session.execute(select(Team.ref, Team.id).where(Team.ref.in_(refs)))
+        by_ref = {ref: tid for ref, tid in found if ref is not None}
+    fixes: list[_Fix] = []
+    for i, r in enumerate(reports):
+        tid = by_ref.get(r.team) if isinstance(r.team, str) else r.team
+        if tid is None:
+            raise InvalidInput(
+                f"positions.{i}.team: team '{r.team}' does not exist; nothing was stored",
+                field=f"positions.{i}.team",
+            )
+        fixes.append(_Fix(i, tid, _when(r, index=i, now=now, max_ahead=max_ahead), r))
+    return _apply(session, fixes, clock=clock, actor=actor)
+
+
+def _when(report: PositionReport, *, index: int | None, now: datetime, max_ahead: timedelta) -> datetime:
+    """When the fix was taken; a time too far ahead is refused: it would make every later report stale."""
+    at = now if report.at is None else report.at.astimezone(UTC)
+    if at > now + max_ahead:
+        field = "at" if index is None else f"positions.{index}.at"
+        raise InvalidInput(
+            f"{field}: {at.isoformat()} is more than {max_ahead.total_seconds():.0f} s in the future "
+            "(is the unit's clock right?); nothing was stored",
+            field=field,
+        )
+    return at
+
+
+# Built once: SQLAlchemy adapts each type object to the dialect on first use.
+_TEXT, _INTS, _FLOATS, _TIMES = String(), ARRAY(Integer()), ARRAY(Float()), ARRAY(UTCDateTime())
+
+
+def _among(session: Session, column: Any, ids: list[int]) -> Any:
+    """`column IN ids`; on PostGIS as `= ANY(array)`, one parameter whatever the batch size."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(sql_cast(bindparam(None, pg_array(ids), type_=_TEXT), _INTS))
+    return column.in_(ids)
+
+
+def _apply(session: Session, fixes: list[_Fix], *, clock: Clock, actor: str | None) -> Moves:
+    ignored: list[dict[str, Any]] = []
+    newest: dict[int, _Fix] = {}
+    for fix in fixes:
+        held = newest.get(fix.team_id)
+        if held is None or fix.at >= held.at:
+            if held is not None:
+                ignored.append({"index": held.index, "team": held.team_id, "reason": SUPERSEDED})
+            newest[fix.team_id] = fix
+        else:
+            ignored.append({"index": fix.index, "team": fix.team_id, "reason": SUPERSEDED})
+    ids = sorted(newest)
+    # Row locks in id order: two gateways reporting one unit apply one after the other.
+    stmt = select(Team.id, Team.position_at).where(_among(session, Team.id, ids)).order_by(Team.id)
+    stored = {r.id: r.position_at for r in session.execute(stmt.with_for_update())}
+    missing = next((f for f in fixes if f.team_id not in stored), None)
+    if missing is not None:
+        raise InvalidInput(
+            f"positions.{missing.index}.team: team {missing.team_id} does not exist; nothing was stored",
+            field=f"positions.{missing.index}.team",
+        )
+    fresh: list[_Fix] = []
+    for tid in ids:
+        fix, held_at = newest[tid], stored[tid]
+        if held_at is not None and fix.at <= held_at:
+            reason = f"stale: not newer than the stored position of {held_at.isoformat()}"
+            ignored.append({"index": fix.index, "team": tid, "reason": reason})
+        else:
+            fresh.append(fix)
+    ignored.sort(key=lambda i: i["index"])
+    if not fresh:
+        return Moves(moved=[], ignored=ignored)
+    rows = {r.id: r for r in _move(session, fresh)}
+    moved = []
+    for fix in fresh:
+        # A row has the Team's attribute names, which is all team_feature reads.
+        feature = team_feature(cast(Team, rows[fix.team_id]))
+        extra = {"heading": fix.report.heading, "speed": fix.report.speed}
+        events.record(
+            session,
+            type=f"{WHAT}.moved",
+            entity_type=WHAT,
+            entity_id=fix.team_id,
+            payload={
+                "at": fix.at.isoformat(),
+                **{k: v for k, v in extra.items() if v is not None},
+                "feature": feature,
+            },
+            clock=clock,
+            actor=actor,
+        )
+        moved.append(feature)
+    session.flush()
+    return Moves(moved=moved, ignored=ignored)
+
+
+def _move(session: Session, fresh: list[_Fix]) -> Sequence[Any]:
+    """One bulk UPDATE of the positions; the teams' rows as they are after it."""
+    table = cast(Table, Team.__table__)
+    if session.get_bind().dialect.name == "postgresql":
+        v = (
+            func.unnest(
+                sql_cast(bindparam("ids", pg_array(f.team_id for f in fresh), type_=_TEXT), _INTS),
+                sql_cast(bindparam("lons", pg_array(f.report.lon for f in fresh), type_=_TEXT), _FLOATS),
+                sql_cast(bindparam("lats", pg_array(f.report.lat for f in fresh), type_=_TEXT), _FLOATS),
+                sql_cast(bindparam("ats", pg_array(f.at for f in fresh), type_=_TEXT), _TIMES),
+            )
+            .table_valued("id", "lon", "lat", "at")
+            .render_derived()
+        )
+        stmt = (
+            sql_update(table)
+            .where(table.c.id == v.c.id)
+            .values(
+                position=func.ST_SetSRID(func.ST_MakePoint(v.c.lon, v.c.lat), geo.WGS84), position_at=v.c.at
+            )
+            .returning(*table.c)
+        )
+        return session.execute(stmt).all()
+    lon, lat = bindparam("b_lon", type_=Float()), bindparam("b_lat", type_=Float())
+    each = (
+        sql_update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(position=func.MakePoint(lon, lat, geo.WGS84), position_at=bindparam("b_at"))
+    )
+    session.connection().execute(
+        each, [{"b_id": f.team_id, "b_lon": f.report.lon, "b_lat": f.report.lat, "b_at": f.at} for f in fresh]
+    )
+    return session.execute(select(*table.c).where(table.c.id.in_([f.team_id for f in fresh]))).all()

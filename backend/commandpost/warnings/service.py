@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -10,7 +11,11 @@ from sqlalchemy.orm import Session
 
 from commandpost import db, geo, resources
 from commandpost.clock import Clock
+from commandpost.duty import service as duty
+from commandpost.duty.models import DutyRole, DutyShift
 from commandpost.errors import Conflict, InvalidTransition
+from commandpost.events import service as events
+from commandpost.events.models import Event
 from commandpost.incidents import service as incidents
 from commandpost.incidents.models import Incident, IncidentType
 from commandpost.incidents.schemas import IncidentCreate
@@ -65,6 +70,7 @@ def issue(
     sensor_id: int | None = None,
     issued_by: str | None = None,
     exercise_id: int | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> Warning:
     """Issue an active warning over `area` (WGS 84), stamped with the clock's time."""
     incidents.require_hazard_source(session, hazard_source_id)
@@ -91,6 +97,7 @@ def issue(
         row=warning,
         action="issued",
         feature=warning_feature(warning),
+        payload=payload,
         clock=clock,
         actor=issued_by,
     )
@@ -292,3 +299,168 @@ def open_incident(
         payload={"incident_id": incident.id},
     )
     return incident
+
+
+def raise_from_sensors(
+    session: Session,
+    *,
+    level: WarningLevel,
+    title: str,
+    description: str,
+    area: BaseGeometry,
+    by: str,
+    clock: Clock,
+    hazard_source_id: int | None = None,
+    sensor_id: int | None = None,
+    facts: dict[str, Any] | None = None,
+) -> tuple[Warning, str | None]:
+    """Keep ONE sensor warning in force per hazard source (or per sensor watching none).
+
+    Issue it if there is none; raise it when `level` is more severe (it becomes active again, to be
+    acknowledged anew); never lower it: the duty officer clears it. Returns the warning and what
+    was done ("issued", "escalated", or None when it already says as much).
+    """
+    stmt = select(Warning).where(
+        Warning.source == WarningSource.sensor,
+        Warning.status.in_(IN_FORCE),
+        Warning.exercise_id.is_(None),
+    )
+    if hazard_source_id is not None:
+        stmt = stmt.where(Warning.hazard_source_id == hazard_source_id)
+    else:
+        stmt = stmt.where(Warning.hazard_source_id.is_(None), Warning.sensor_id == sensor_id)
+    # Locked, so an officer's acknowledgement and this escalation are applied one after the other.
+    current = session.scalars(stmt.order_by(Warning.id.desc()).limit(1).with_for_update()).first()
+    if current is None:
+        warning = issue(
+            session,
+            level=level,
+            title=title,
+            area=area,
+            source=WarningSource.sensor,
+            clock=clock,
+            description=description,
+            hazard_source_id=hazard_source_id,
+            sensor_id=sensor_id,
+            issued_by=by,
+            payload=facts,
+        )
+        return warning, "issued"
+    if WARNING_RANK[level] <= WARNING_RANK[current.level]:
+        return current, None
+    before = current.level
+    changes: dict[str, Any] = {
+        "level": level,
+        "title": title,
+        "description": description,
+        "status": WarningStatus.active,
+        "acknowledged_at": None,
+        "acknowledged_by": None,
+    }
+    _save(
+        session,
+        current,
+        changes=changes,
+        expected_version=None,
+        action="escalated",
+        actor=by,
+        clock=clock,
+        payload={"from": before.value, "to": level.value, **(facts or {})},
+    )
+    return current, "escalated"
+
+
+# Orange and red warnings must be acknowledged; nobody doing so sends them up the roster.
+MUST_ACKNOWLEDGE = (WarningLevel.orange, WarningLevel.red)
+ROSTER_ESCALATION = "system: duty roster escalation"
+
+
+def _waiting(history: list[Event]) -> tuple[datetime | None, set[str], datetime | None]:
+    """From a warning's events: since when it has waited unacknowledged at orange/red, who was
+    already called in this wait, and when the last call was made."""
+    since: datetime | None = None
+    called: set[str] = set()
+    last_call: datetime | None = None
+    acknowledged = False
+    for event in history:
+        action = event.type.removeprefix("warning.")
+        props = event.payload.get("feature", {}).get("properties", {})
+        severe = props.get("level") in MUST_ACKNOWLEDGE
+        if action == "issued":
+            since, called, last_call, acknowledged = (event.at if severe else None), set(), None, False
+        elif action in ("acknowledged", "incident_opened"):
+            acknowledged = True
+        elif action == "escalated":
+            was_severe = event.payload.get("from") in MUST_ACKNOWLEDGE
+            if acknowledged or not was_severe:
+                # A fresh wait: someone had seen it, or it has only now become orange/red.
+                since, called, last_call = (event.at if severe else None), set(), None
+            acknowledged = False
+        elif action == "escalated_to_person":
+            called.add(event.payload.get("to", {}).get("person", ""))
+            last_call = event.at
+    return since, called, last_call
+
+
+def call_chain(session: Session, *, at: datetime) -> list[DutyShift]:
+    """Whom an unacknowledged warning goes to, in order, after the first duty officer: the other
+    duty officers on duty (rank order), then the leaders on duty (rank order)."""
+    officers = duty.on_duty(session, at=at, role=DutyRole.duty_officer)
+    leaders = duty.on_duty(session, at=at, role=DutyRole.leader_on_duty)
+    return officers[1:] + leaders
+
+
+def escalate_unacknowledged(session: Session, *, clock: Clock, after: timedelta) -> list[dict[str, Any]]:
+    """An orange or red warning nobody acknowledged for `after` goes to the next person on the duty
+    roster, then the leader on duty: one step each `after`, each step an event saying to whom."""
+    now = clock.now()
+    stmt = (
+        select(Warning)
+        .where(Warning.status == WarningStatus.active, Warning.level.in_(MUST_ACKNOWLEDGE))
+        .order_by(Warning.id)
+    )
+    done: list[dict[str, Any]] = []
+    chain: list[DutyShift] | None = None
+    for warning in session.scalars(stmt):
+        history = list(
+            session.scalars(
+                select(Event)
+                .where(Event.entity_type == WHAT, Event.entity_id == warning.id)
+                .order_by(Event.id)
+            )
+        )
+        since, called, last_call = _waiting(history)
+        if since is None or now - (last_call or since) < after:
+            continue
+        if chain is None:
+            chain = call_chain(session, at=now)
+        nxt = next((s for s in chain if s.person not in called), None)
+        if nxt is None:
+            continue  # everyone on duty has been called; the warning stays on every screen
+        step = len(called) + 1
+        to = {
+            "person": nxt.person,
+            "role": nxt.role.value,
+            "phone": nxt.phone,
+            "rank": nxt.rank,
+            "shift": nxt.id,
+        }
+        events.record(
+            session,
+            type=f"{WHAT}.escalated_to_person",
+            entity_type=WHAT,
+            entity_id=warning.id,
+            payload={
+                "to": to,
+                "step": step,
+                "unacknowledged_since": since.isoformat(),
+                "waited_s": round((now - since).total_seconds()),
+                "feature": warning_feature(warning),
+            },
+            clock=clock,
+            actor=ROSTER_ESCALATION,
+            exercise_id=warning.exercise_id,
+        )
+        session.flush()
+        done.append({"warning": warning.id, "level": warning.level.value, "step": step, "to": to})
+    return done

@@ -1,0 +1,355 @@
+"""Dispatch in and out: plans, checklists, assignments (GeoJSON features along their route),
+material requests, staging proposals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+
+from commandpost import geo
+from commandpost.depots.schemas import MaterialCode, PositiveQuantity
+from commandpost.dispatch.models import (
+    Assignment,
+    ChecklistItem,
+    MaterialAllocation,
+    MaterialRequest,
+    ResponsePlan,
+)
+from commandpost.schemas import AreaIn, InModel, UpdateModel
+from commandpost.teams.models import Capability
+
+Code = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --- response plans ----------------------------------------------------------------------
+
+
+class PlanNeed(InModel):
+    """What the plan says must be sent: teams with these capabilities, this many people in all."""
+
+    need: Code = Field(examples=["hazmat"])
+    label: str | None = Field(default=None, max_length=80, examples=["危化品处置"])
+    capabilities: list[Capability] = Field(min_length=1, examples=[["hazmat", "leak_sealing"]])
+    min_headcount: int = Field(default=0, ge=0, le=100_000, description="people this need calls for in all")
+
+    @field_validator("capabilities")
+    @classmethod
+    def _unique(cls, value: list[Capability]) -> list[Capability]:
+        if len(set(value)) != len(value):
+            raise ValueError("capabilities must not repeat")
+        return value
+
+
+class PlanAction(InModel):
+    """What the plan says must be done, by which role, within how many minutes of the level being set."""
+
+    code: Code = Field(examples=["notify_leader"])
+    action: str = Field(min_length=1, max_length=300, examples=["报告带班领导"])
+    role: str = Field(min_length=1, max_length=60, examples=["duty_officer"])
+    within_minutes: int = Field(ge=1, le=10_080)
+
+
+class PlanPut(UpdateModel):
+    """A whole plan; replacing an existing one needs the version you read (If-Match or `version`)."""
+
+    name: str = Field(min_length=1, max_length=160, examples=["危险化学品泄漏 II级响应"])
+    needs: list[PlanNeed] = Field(default_factory=list)
+    actions: list[PlanAction] = Field(default_factory=list)
+
+    @field_validator("needs")
+    @classmethod
+    def _unique_needs(cls, value: list[PlanNeed]) -> list[PlanNeed]:
+        codes = [n.need for n in value]
+        if len(set(codes)) != len(codes):
+            raise ValueError("each need appears once")
+        return value
+
+    @field_validator("actions")
+    @classmethod
+    def _unique_actions(cls, value: list[PlanAction]) -> list[PlanAction]:
+        codes = [a.code for a in value]
+        if len(set(codes)) != len(codes):
+            raise ValueError("each action code appears once")
+        return value
+
+    model_config = UpdateModel.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "name": "危险化学品泄漏 III级响应",
+                    "needs": [
+                        {
+                            "need": "hazmat",
+                            "label": "危化品处置",
+                            "capabilities": ["hazmat", "leak_sealing"],
+                            "min_headcount": 20,
+                        },
+                        {
+                            "need": "medical",
+                            "label": "医疗救护",
+                            "capabilities": ["medical"],
+                            "min_headcount": 6,
+                        },
+                    ],
+                    "actions": [
+                        {
+                            "code": "notify_leader",
+                            "action": "报告带班领导",
+                            "role": "duty_officer",
+                            "within_minutes": 5,
+                        }
+                    ],
+                }
+            ]
+        }
+    }
+
+
+def plan_entity(plan: ResponsePlan) -> dict[str, Any]:
+    return {
+        "id": plan.id,
+        "incident_type": str(plan.incident_type),
+        "response_level": str(plan.response_level),
+        "name": plan.name,
+        "needs": plan.needs,
+        "actions": plan.actions,
+        "version": plan.version,
+        "updated_at": _iso(plan.updated_at),
+    }
+
+
+# --- checklists --------------------------------------------------------------------------
+
+
+class ActionDone(InModel):
+    by: str | None = Field(default=None, max_length=100, examples=["值班员 林晓"])
+    note: str | None = Field(default=None, max_length=1000)
+    version: int | None = Field(
+        default=None, ge=1, description="the version you read, if you want it checked"
+    )
+
+
+def checklist_entity(item: ChecklistItem, *, now: datetime) -> dict[str, Any]:
+    overdue = item.done_at is None and now > item.due_at
+    return {
+        "id": item.id,
+        "incident_id": item.incident_id,
+        "response_level": str(item.response_level),
+        "code": item.code,
+        "action": item.action,
+        "role": item.role,
+        "opened_at": _iso(item.opened_at),
+        "due_at": _iso(item.due_at),
+        "done_at": _iso(item.done_at),
+        "done_by": item.done_by,
+        "note": item.note,
+        "status": "done" if item.done_at is not None else ("overdue" if overdue else "open"),
+        "overdue": overdue,
+        "version": item.version,
+    }
+
+
+# --- assignments -------------------------------------------------------------------------
+
+
+class AssignmentCreate(InModel):
+    team_id: int = Field(ge=1)
+    need: Code | None = Field(default=None, description="the plan's need this team is sent for")
+    assigned_by: str | None = Field(default=None, max_length=100, examples=["调度员 陈静"])
+
+    model_config = InModel.model_config | {
+        "json_schema_extra": {"examples": [{"team_id": 1, "need": "hazmat", "assigned_by": "调度员 陈静"}]}
+    }
+
+
+class TeamStep(StrEnum):
+    """The next step a dispatched team reports; `available` ends the assignment."""
+
+    en_route = "en_route"
+    on_scene = "on_scene"
+    returning = "returning"
+    available = "available"
+
+
+class AssignmentStatusChange(InModel):
+    status: TeamStep
+    by: str | None = Field(default=None, max_length=100)
+    version: int | None = Field(
+        default=None, ge=1, description="the version you read, if you want it checked"
+    )
+
+
+def assignment_feature(assignment: Assignment, *, team_name: str | None = None) -> dict[str, Any]:
+    """An assignment as a GeoJSON Feature along its current route (null geometry when it has none)."""
+    return {
+        "type": "Feature",
+        "id": assignment.id,
+        "geometry": geo.to_geojson(assignment.route),
+        "properties": {
+            "id": assignment.id,
+            "incident_id": assignment.incident_id,
+            "team_id": assignment.team_id,
+            "team_name": team_name,
+            "need": assignment.need,
+            "status": str(assignment.status),
+            "active": assignment.active,
+            "eta_s": assignment.eta_s,
+            "distance_m": assignment.distance_m,
+            "legs": assignment.legs,
+            "assigned_by": assignment.assigned_by,
+            "assigned_at": _iso(assignment.assigned_at),
+            "status_at": _iso(assignment.status_at),
+            "closed_at": _iso(assignment.closed_at),
+            "exercise_id": assignment.exercise_id,
+            "version": assignment.version,
+            "updated_at": _iso(assignment.updated_at),
+        },
+    }
+
+
+# --- staging -----------------------------------------------------------------------------
+
+
+class StagingRequest(InModel):
+    """A toxic-release danger zone and the wind; answered with an up-wind staging area and safe routes."""
+
+    danger_zone: AreaIn | None = Field(default=None, description="the zone, drawn (or give closure_id)")
+    closure_id: int | None = Field(default=None, ge=1, description="a stored danger-zone closure instead")
+    wind_from_deg: float = Field(ge=0, le=360, description="where the wind blows FROM, degrees from north")
+    wind_speed_ms: float = Field(default=2.0, ge=0, le=80, description="wind speed, m/s")
+    safe_distance_m: float = Field(default=500, ge=50, le=20_000, description="how far outside the zone")
+    team_ids: list[int] | None = Field(
+        default=None, max_length=200, description="teams to route; default: the incident's assigned teams"
+    )
+    by: str | None = Field(default=None, max_length=100)
+
+    model_config = InModel.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "danger_zone": {
+                        "type": "Polygon",
+                        "coordinates": [
+                            [
+                                [118.92, 25.12],
+                                [118.94, 25.12],
+                                [118.94, 25.14],
+                                [118.92, 25.14],
+                                [118.92, 25.12],
+                            ]
+                        ],
+                    },
+                    "wind_from_deg": 45,
+                    "wind_speed_ms": 3.5,
+                    "safe_distance_m": 800,
+                }
+            ]
+        }
+    }
+
+
+# --- materials ---------------------------------------------------------------------------
+
+
+class MaterialItem(InModel):
+    material: MaterialCode
+    quantity: PositiveQuantity
+
+
+class MaterialRequestCreate(InModel):
+    items: list[MaterialItem] = Field(min_length=1, max_length=50)
+    requested_by: str | None = Field(default=None, max_length=100, examples=["现场指挥部 王队长"])
+    note: str | None = Field(default=None, max_length=1000)
+
+    @field_validator("items")
+    @classmethod
+    def _unique(cls, value: list[MaterialItem]) -> list[MaterialItem]:
+        codes = [i.material for i in value]
+        if len(set(codes)) != len(codes):
+            raise ValueError("each material appears once")
+        return value
+
+    model_config = InModel.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "items": [
+                        {"material": "foam_concentrate", "quantity": 20},
+                        {"material": "absorbent_boom", "quantity": 500},
+                    ],
+                    "requested_by": "现场指挥部 王队长",
+                }
+            ]
+        }
+    }
+
+
+class AllocationStep(StrEnum):
+    dispatched = "dispatched"
+    delivered = "delivered"
+    cancelled = "cancelled"
+
+
+class AllocationStatusChange(InModel):
+    status: AllocationStep
+    by: str | None = Field(default=None, max_length=100)
+
+
+def allocation_entity(allocation: MaterialAllocation, *, depot_name: str | None = None) -> dict[str, Any]:
+    return {
+        "id": allocation.id,
+        "request_id": allocation.request_id,
+        "incident_id": allocation.incident_id,
+        "depot_id": allocation.depot_id,
+        "depot_name": depot_name,
+        "material": allocation.material_code,
+        "quantity": allocation.quantity,
+        "status": str(allocation.status),
+        "eta_s": allocation.eta_s,
+        "distance_m": allocation.distance_m,
+        "reserved_at": _iso(allocation.reserved_at),
+        "dispatched_at": _iso(allocation.dispatched_at),
+        "delivered_at": _iso(allocation.delivered_at),
+        "cancelled_at": _iso(allocation.cancelled_at),
+        "version": allocation.version,
+    }
+
+
+def request_entity(request: MaterialRequest, *, depot_names: dict[int, str] | None = None) -> dict[str, Any]:
+    """A request with its allocations; per item what was asked, what is allocated now, what is short."""
+    names = depot_names or {}
+    allocations = [allocation_entity(a, depot_name=names.get(a.depot_id)) for a in request.allocations]
+    items = []
+    for item in request.items:
+        allocated = sum(
+            a["quantity"]
+            for a in allocations
+            if a["material"] == item["material"] and a["status"] != "cancelled"
+        )
+        items.append(
+            {
+                **item,
+                "allocated": round(allocated, 3),
+                "outstanding": round(max(item["quantity"] - allocated, 0.0), 3),
+            }
+        )
+    return {
+        "id": request.id,
+        "incident_id": request.incident_id,
+        "items": items,
+        "fully_allocated": all(i["outstanding"] == 0 for i in items),
+        "allocations": allocations,
+        "requested_by": request.requested_by,
+        "note": request.note,
+        "created_at": _iso(request.created_at),
+        "exercise_id": request.exercise_id,
+        "version": request.version,
+        "updated_at": _iso(request.updated_at),
+    }

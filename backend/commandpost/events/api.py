@@ -1,0 +1,18 @@
+"""The live stream's route; the protocol is in `stream` and README.md ("Live stream")."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, WebSocket
+
+from commandpost.events import stream
+
+router = APIRouter(tags=["live stream"])
+
+
+@router.websocket("/stream")
+async def live_stream(websocket: WebSocket) -> None:
+    """Snapshot (or resume from `since`), then every committed event in id order, then heartbeats.
+
+    Query: since=<event id>, layers=teams,incidents,…, bbox=minLon,minLat,maxLon,maxLat, exercise_id=<id>.
+    """
+    await stream.serve(websocket)

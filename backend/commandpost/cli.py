@@ -45,7 +45,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     _check_services(settings)
     print(f"Command Post on http://{args.host}:{args.port} ({_describe(settings)})", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    # Each event is encoded once for every client; per-message deflate would compress it per client.
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        ws_per_message_deflate=False,
+    )
     return 0
 
 

@@ -7,6 +7,10 @@ bus from its own position and hands events to this process's hub. When the bus i
 still commit (they only write the database); both halves retry with backoff, forever, and catch up
 from the log when it returns.
 
+A commit in this process hands its events (encoded once, in the committing thread) to the relay,
+which publishes them at once when they directly follow what is on the bus, without reading the log;
+anything else (other processes' commits, a gap, a backlog after an outage) is read from the log.
+
 On PostgreSQL, event ids come from a sequence and concurrent transactions can commit out of id
 order: a reader may see event 11 while 10 is still in flight. The relay publishes only the gap-free
 prefix, and gives up on a missing id only once every transaction that was running when the gap was
@@ -23,7 +27,6 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import anyio
 from fastapi import FastAPI
@@ -58,7 +61,11 @@ def _after_commit(session: Session) -> None:
     # Encoded here, once, in the committing thread; a relay of another database only wakes up.
     items = _encoded(recorded)
     url = session.get_bind().engine.url
-    for relay in list(_relays):
+    try:
+        relays = list(_relays)
+    except RuntimeError:  # a relay started or stopped in this instant: it reads the log instead
+        return
+    for relay in relays:
         relay.committed_threadsafe(items if items and relay.url == url else [])
 
 
@@ -134,7 +141,10 @@ class Relay:
             loop.call_soon_threadsafe(self._committed, items)
 
     def _committed(self, items: list[Published]) -> None:
-        self._offered += items
+        if len(self._offered) + len(items) <= BATCH:
+            self._offered += items
+        else:  # the bus is down or slow: keep memory bounded, the log has them all
+            self._offered = []
         self._woken.set()
 
     def _take_offered(self) -> tuple[list[Published], bool]:
@@ -251,9 +261,7 @@ class Relay:
         return ready
 
 
-async def pump(
-    bus: Bus, hub: Hub, *, sessions: sessionmaker[Session], wait: float = 1.0, on_error: Any = None
-) -> None:
+async def pump(bus: Bus, hub: Hub, sessions: sessionmaker[Session], wait: float = 1.0) -> None:
     """The reading half: bus → hub, in id order, from the hub's position; reconnects forever.
 
     When the bus skips ids (rolled-back transactions, or entries trimmed or lost with a Redis that
@@ -322,20 +330,13 @@ async def running(app: FastAPI) -> AsyncIterator[None]:
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(relay.run)
-            group.start_soon(_pump_task(bus, hub, sessions))
+            group.start_soon(pump, bus, hub, sessions)
             try:
                 yield
             finally:
                 group.cancel_scope.cancel()
     finally:
         await bus.close()
-
-
-def _pump_task(bus: Bus, hub: Hub, sessions: sessionmaker[Session]) -> Callable[[], Any]:
-    async def run() -> None:
-        await pump(bus, hub, sessions=sessions)
-
-    return run
 
 
 def _latest(sessions: sessionmaker[Session]) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import shapely
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
@@ -134,8 +135,6 @@ def to_metric(geom: BaseGeometry, metric_crs: str) -> BaseGeometry:
 
 
 def _stack(xy: tuple[Any, Any]) -> Any:
-    import numpy as np
-
     return np.column_stack(xy)
 
 
@@ -225,8 +224,6 @@ def convert_geometry(geom: BaseGeometry, source_crs: str) -> BaseGeometry:
 
 
 def _vectorise(fn: Any) -> Any:
-    import numpy as np
-
     def apply(xy: Any) -> Any:
         return np.array([fn(float(x), float(y)) for x, y in xy])
 

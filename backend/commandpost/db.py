@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 import importlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -169,3 +169,24 @@ def bbox_filter(session: Session, geom: Any, bbox: tuple[float, float, float, fl
     envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
     overlaps: ColumnElement[bool] = geom.op("&&")(envelope) & func.ST_Intersects(geom, envelope)
     return overlaps
+
+
+def pg_array(values: Iterable[object]) -> str:
+    """A PostgreSQL array literal, for a one-parameter `CAST(:p AS type[])`.
+
+    The driver quotes a Python list element by element in Python; one joined string is an order of
+    magnitude cheaper. Only for values that need no quoting: numbers, ISO times, plain words.
+    """
+    items = list(values)
+    if items and isinstance(items[0], datetime):
+        text_items = [v.isoformat() for v in items]  # type: ignore[attr-defined]
+    elif None in items:
+        text_items = ["NULL" if v is None else str(v) for v in items]
+    else:
+        text_items = list(map(str, items))
+    return "{" + ",".join(text_items) + "}"
+
+
+def sqlite_time(at: datetime) -> str:
+    """A UTC time as `UTCDateTime` stores it on SQLite (what SQLAlchemy writes and reads back)."""
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

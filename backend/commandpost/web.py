@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
@@ -167,3 +168,21 @@ def list_response(
             "links": _links(request, page),
         }
     )
+
+
+T = TypeVar("T")
+
+
+async def in_bulk_lane(app: Any, work: Callable[[], T]) -> T:
+    """Run a bulk write (a gateway's batch) in a worker thread, a few at a time per process.
+
+    Gateway floods then queue here, in arrival order, instead of filling the shared thread pool and
+    fighting over the GIL and the database's locks: reads, the relay and the stream stay
+    responsive. Four at a time on PostGIS (enough to overlap database round trips), one on
+    SQLite (it has one writer anyway).
+    """
+    limiter: anyio.CapacityLimiter | None = getattr(app.state, "bulk_lane", None)
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(1 if app.state.settings.is_sqlite else 4)
+        app.state.bulk_lane = limiter
+    return await anyio.to_thread.run_sync(work, limiter=limiter)

@@ -30,6 +30,7 @@ from commandpost.web import (
     entity_response,
     expected_version,
     feature_response,
+    in_bulk_lane,
     layer_response,
 )
 
@@ -84,7 +85,7 @@ async def ingest_readings(request: Request, clock: ClockDep, settings: SettingsD
             db.commit()
             return result.as_json()
 
-    return entity_response(await readings.in_bulk_lane(request.app, work))
+    return entity_response(await in_bulk_lane(request.app, work))
 
 
 @router.get("/health", summary="Sensors offline, in fault or overdue for calibration, most urgent first")

@@ -9,12 +9,10 @@ A request is all or nothing: any bad reading refuses the whole batch, naming its
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-import anyio
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import ARRAY, Integer, String, any_, bindparam, select, text
 from sqlalchemy import cast as sql_cast
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from commandpost import resources
 from commandpost.clock import Clock
+from commandpost.db import pg_array, sqlite_time
 from commandpost.errors import DomainError, InvalidInput
 from commandpost.sensors import alarms
 from commandpost.sensors.models import Sensor, SensorState
@@ -37,24 +36,6 @@ MAX_ERRORS = 20
 
 _batch = TypeAdapter(ReadingBatch)
 _line = TypeAdapter(ReadingIn)
-
-
-T = TypeVar("T")
-
-
-async def in_bulk_lane(app: Any, work: Callable[[], T]) -> T:
-    """Run a bulk write (a gateway's batch) in a worker thread, a few at a time per process.
-
-    Gateway floods then queue here, in arrival order, instead of filling the shared thread pool and
-    fighting over the GIL and the database's locks: reads, the relay and the stream stay
-    responsive. Four at a time on PostGIS (enough to overlap database round trips), one on
-    SQLite (it has one writer anyway).
-    """
-    limiter: anyio.CapacityLimiter | None = getattr(app.state, "bulk_lane", None)
-    if limiter is None:
-        limiter = anyio.CapacityLimiter(1 if app.state.settings.is_sqlite else 4)
-        app.state.bulk_lane = limiter
-    return await anyio.to_thread.run_sync(work, limiter=limiter)
 
 
 class MalformedBody(DomainError):
@@ -154,22 +135,6 @@ def _where(line_numbers: list[int] | None, i: int, name: str) -> dict[str, Any]:
     if line_numbers is not None:
         return {"line": line_numbers[i], "field": name}
     return {"field": f"readings.{i}.{name}"}
-
-
-def pg_array(values: Iterable[object]) -> str:
-    """A PostgreSQL array literal, for a one-parameter `CAST(:p AS type[])`.
-
-    The driver quotes a Python list element by element in Python; one joined string is an order of
-    magnitude cheaper. Only for values that need no quoting: numbers, ISO times, plain words.
-    """
-    items = list(values)
-    if items and isinstance(items[0], datetime):
-        text_items = [v.isoformat() for v in items]  # type: ignore[attr-defined]
-    elif None in items:
-        text_items = ["NULL" if v is None else str(v) for v in items]
-    else:
-        text_items = list(map(str, items))
-    return "{" + ",".join(text_items) + "}"
 
 
 # Built once: SQLAlchemy adapts each type object to the dialect on first use.
@@ -277,11 +242,6 @@ def _store(session: Session, rows: list[tuple[int, datetime, float]]) -> int:
         [(s, sqlite_time(a), v) for s, a, v in rows],
     )
     return int(conn.exec_driver_sql("SELECT total_changes()").scalar_one()) - before
-
-
-def sqlite_time(at: datetime) -> str:
-    """A UTC time as `UTCDateTime` stores it on SQLite (what SQLAlchemy writes and reads back)."""
-    return at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def _save_sensors(session: Session, changes: list[dict[str, Any]], *, now: datetime) -> None:

@@ -7,7 +7,6 @@ from datetime import timedelta
 from fastapi import APIRouter, Request, Response
 
 from commandpost.schemas import PROBLEM_RESPONSES
-from commandpost.sensors.readings import in_bulk_lane
 from commandpost.teams import service
 from commandpost.teams.models import TeamKind, TeamStatus, TeamTier
 from commandpost.teams.schemas import (
@@ -28,6 +27,7 @@ from commandpost.web import (
     entity_response,
     expected_version,
     feature_response,
+    in_bulk_lane,
     layer_response,
 )
 

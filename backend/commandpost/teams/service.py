@@ -14,11 +14,10 @@ from sqlalchemy.orm import Session
 
 from commandpost import db, geo, resources
 from commandpost.clock import Clock
-from commandpost.db import UTCDateTime
+from commandpost.db import UTCDateTime, pg_array
 from commandpost.errors import InvalidInput, InvalidTransition
 from commandpost.events import service as events
 from commandpost.resources import Page
-from commandpost.sensors.readings import pg_array
 from commandpost.teams.models import STATUS_TRANSITIONS, Team, TeamKind, TeamStatus, TeamTier
 from commandpost.teams.schemas import PositionReport, TeamCreate, TeamUpdate, UnitPosition, team_feature
 

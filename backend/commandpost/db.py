@@ -22,6 +22,7 @@ from sqlalchemy.types import TypeDecorator
 
 from commandpost.config import Settings
 from commandpost.errors import Unavailable
+from commandpost.jsontext import dumps_text
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -86,7 +87,7 @@ def sqlite_driver() -> ModuleType:
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     """Create the engine for `settings.database_url`, SpatiaLite loaded on every SQLite connection."""
     if not settings.is_sqlite:
-        return create_engine(settings.database_url, pool_pre_ping=True, **kwargs)
+        return create_engine(settings.database_url, pool_pre_ping=True, json_serializer=dumps_text, **kwargs)
 
     path = settings.database_url.removeprefix("sqlite:///")
     if path and path != ":memory:":
@@ -95,6 +96,7 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
         settings.database_url,
         module=sqlite_driver(),
         connect_args={"check_same_thread": False, "timeout": 30},
+        json_serializer=dumps_text,
         **kwargs,
     )
     library = settings.spatialite_library_path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
@@ -15,6 +14,7 @@ from commandpost import geo
 from commandpost.clock import Clock
 from commandpost.config import Settings
 from commandpost.errors import InvalidInput
+from commandpost.jsontext import dumps
 from commandpost.resources import Page
 
 
@@ -91,10 +91,6 @@ def expected_version(body_version: int | None, if_match: int | None) -> int | No
     if body_version is not None and if_match is not None and body_version != if_match:
         raise InvalidInput("`version` and If-Match disagree", field="version")
     return body_version if body_version is not None else if_match
-
-
-def dumps(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
 class GeoJSONResponse(JSONResponse):

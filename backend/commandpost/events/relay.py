@@ -55,7 +55,7 @@ _relays: weakref.WeakSet[Relay] = weakref.WeakSet()
 
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    recorded: list[Event] | None = session.info.pop(events.RECORDED, None)
+    recorded: list[Event | events.Recorded] | None = session.info.pop(events.RECORDED, None)
     if not recorded or not _relays:
         return
     # Encoded here, once, in the committing thread; a relay of another database only wakes up.
@@ -74,10 +74,14 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(events.RECORDED, None)
 
 
-def _encoded(recorded: list[Event]) -> list[Published]:
+def _encoded(recorded: list[Event | events.Recorded]) -> list[Published]:
     """The committed events as bus entries, or [] if any is not plainly there (the relay reads the log)."""
     try:
-        loaded = all((state := sa_inspect(e)).persistent and not state.expired_attributes for e in recorded)
+        loaded = all(
+            isinstance(e, events.Recorded)
+            or ((state := sa_inspect(e)).persistent and not state.expired_attributes)
+            for e in recorded
+        )
         return sorted((published(e) for e in recorded), key=lambda p: p.id) if loaded else []
     except Exception:  # never fail a commit that has already happened
         log.exception("could not encode committed events; the relay will read them from the log")

@@ -9,7 +9,6 @@ Every message is a JSON text frame with a `type` and an event `id`:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -19,6 +18,8 @@ from pydantic import BaseModel, Field
 from commandpost import geo
 from commandpost.errors import InvalidInput
 from commandpost.events.models import Event
+from commandpost.events.service import Recorded
+from commandpost.jsontext import dumps_text
 
 # Layer name on the wire ↔ the entity type its events carry.
 LAYER_ENTITY: dict[str, str] = {
@@ -82,11 +83,12 @@ def parse_request(query: dict[str, str]) -> StreamRequest:
 
 def encode(message: dict[str, Any]) -> str:
     """Compact JSON, Chinese kept as is."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), default=str)
+    return dumps_text(message)
 
 
-def event_message(event: Event) -> dict[str, Any]:
-    return {
+def event_message(event: Event | Recorded, *, payload: dict[str, Any] | None) -> dict[str, Any]:
+    """The stream's message for `event`; without `payload` when the caller adds it as JSON text."""
+    message = {
         "type": "event",
         "id": event.id,
         "at": event.at.isoformat(),
@@ -95,8 +97,10 @@ def event_message(event: Event) -> dict[str, Any]:
         "entity_id": event.entity_id,
         "actor": event.actor,
         "exercise_id": event.exercise_id,
-        "payload": event.payload,
     }
+    if payload is not None:
+        message["payload"] = payload
+    return message
 
 
 def snapshot_message(*, id: int, reason: SnapshotReason, layers: dict[str, Any]) -> dict[str, Any]:

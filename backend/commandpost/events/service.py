@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,7 +11,9 @@ from sqlalchemy import Text, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from commandpost.clock import Clock
+from commandpost.db import pg_array, sqlite_time
 from commandpost.events.models import Event
+from commandpost.jsontext import dumps_text
 
 # The events a session appended, handed to the relay when that session commits.
 RECORDED = "commandpost.events.recorded"
@@ -42,6 +45,91 @@ def record(
     return event
 
 
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An event as stored, its payload left as the JSON text it is stored as (the stream message
+    reuses it): what `record_many` appended and what the relay reads from the log."""
+
+    id: int
+    at: datetime
+    type: str
+    entity_type: str
+    entity_id: int | None
+    actor: str | None
+    exercise_id: int | None
+    payload_text: str
+
+
+def record_many(
+    session: Session,
+    *,
+    type: str,
+    entity_type: str,
+    entries: Sequence[tuple[int | None, dict[str, Any]]],
+    clock: Clock,
+    actor: str | None = None,
+    exercise_id: int | None = None,
+) -> list[Recorded]:
+    """Append one `type` event per (entity id, payload), in order, with one INSERT for them all.
+
+    For the hot paths (a fleet gateway's positions, a detector batch's state changes): one ORM
+    object per event would cost more than the change itself. Pending ORM changes are flushed first,
+    so events recorded earlier in the transaction keep the lower ids.
+    """
+    if not entries:
+        return []
+    session.flush()
+    at = clock.now()
+    texts = [dumps_text(payload) for _, payload in entries]
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        # Ids first (in order), then one INSERT: the log's order is the order recorded.
+        ids = sorted(
+            conn.exec_driver_sql(
+                "SELECT nextval('events_id_seq') FROM generate_series(1, %(n)s)", {"n": len(entries)}
+            ).scalars()
+        )
+        conn.execute(
+            text(
+                "INSERT INTO events (id, at, type, entity_type, entity_id, payload, actor, exercise_id) "
+                "SELECT u.id, :at, :type, :entity_type, u.entity_id, p.payload, :actor, :exercise_id "
+                "FROM unnest(CAST(:ids AS bigint[]), CAST(:entity_ids AS integer[])) WITH ORDINALITY "
+                "AS u(id, entity_id, n) "
+                "JOIN json_array_elements(CAST(:payloads AS json)) WITH ORDINALITY AS p(payload, n) USING (n)"
+            ),
+            {
+                "at": at,
+                "type": type,
+                "entity_type": entity_type,
+                "actor": actor,
+                "exercise_id": exercise_id,
+                "ids": pg_array(ids),
+                "entity_ids": pg_array(entity_id for entity_id, _ in entries),
+                # One JSON array: quoting a text[] element by element costs more than the insert.
+                "payloads": "[" + ",".join(texts) + "]",
+            },
+        )
+    else:
+        # SQLite: this transaction holds the only write lock, so the ids after the newest are ours.
+        newest = int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM events").scalar_one())
+        ids = list(range(newest + 1, newest + 1 + len(entries)))
+        stamp = sqlite_time(at)
+        conn.exec_driver_sql(
+            "INSERT INTO events (id, at, type, entity_type, entity_id, payload, actor, exercise_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (event_id, stamp, type, entity_type, entity_id, payload_text, actor, exercise_id)
+                for event_id, (entity_id, _), payload_text in zip(ids, entries, texts, strict=True)
+            ],
+        )
+    recorded = [
+        Recorded(event_id, at, type, entity_type, entity_id, actor, exercise_id, payload_text)
+        for event_id, (entity_id, _), payload_text in zip(ids, entries, texts, strict=True)
+    ]
+    session.info.setdefault(RECORDED, []).extend(recorded)
+    return recorded
+
+
 def for_entity(session: Session, *, entity_type: str, entity_id: int) -> list[Event]:
     """An entity's events, oldest first: the raw material of its timeline."""
     stmt = (
@@ -55,12 +143,25 @@ def latest_id(session: Session) -> int:
     return session.scalar(select(func.max(Event.id))) or 0
 
 
-def between(session: Session, *, after: int, upto: int | None = None, limit: int = 1000) -> list[Event]:
+# The log as stored, payload as text: publishing it needs no decoding and encoding again.
+_AS_STORED = (
+    Event.id,
+    Event.at,
+    Event.type,
+    Event.entity_type,
+    Event.entity_id,
+    Event.actor,
+    Event.exercise_id,
+    cast(Event.payload, Text),
+)
+
+
+def between(session: Session, *, after: int, upto: int | None = None, limit: int = 1000) -> list[Recorded]:
     """Events with `after` < id ≤ `upto`, oldest first, at most `limit` of them."""
-    stmt = select(Event).where(Event.id > after).order_by(Event.id).limit(limit)
+    stmt = select(*_AS_STORED).where(Event.id > after).order_by(Event.id).limit(limit)
     if upto is not None:
         stmt = stmt.where(Event.id <= upto)
-    return list(session.scalars(stmt))
+    return [Recorded(*row) for row in session.execute(stmt)]
 
 
 def ids_after(session: Session, *, after: int, limit: int) -> list[int]:
@@ -101,14 +202,14 @@ class PgSnapshot:
 
 def between_with_snapshot(
     session: Session, *, after: int, limit: int
-) -> tuple[list[Event], PgSnapshot | None]:
+) -> tuple[list[Recorded], PgSnapshot | None]:
     """Events after `after` (PostgreSQL), and the transactions in progress as the same statement saw them."""
     snapshot_text = cast(func.pg_current_snapshot(), Text)
-    stmt = select(Event, snapshot_text).where(Event.id > after).order_by(Event.id).limit(limit)
+    stmt = select(*_AS_STORED, snapshot_text).where(Event.id > after).order_by(Event.id).limit(limit)
     rows = session.execute(stmt).all()
     if not rows:
         return [], None
-    return [row[0] for row in rows], PgSnapshot.parse(str(rows[0][1]))
+    return [Recorded(*row[:-1]) for row in rows], PgSnapshot.parse(str(rows[0][-1]))
 
 
 def pg_any_in_progress(session: Session, xids: tuple[int, ...]) -> bool:

@@ -18,10 +18,10 @@ from sqlalchemy import ARRAY, Integer, String, any_, bindparam, select, text
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
-from commandpost import resources
 from commandpost.clock import Clock
 from commandpost.db import pg_array, sqlite_time
 from commandpost.errors import DomainError, InvalidInput
+from commandpost.events import service as events
 from commandpost.sensors import alarms
 from commandpost.sensors.models import Sensor, SensorState
 from commandpost.sensors.schemas import MAX_READINGS, ReadingBatch, ReadingIn, sensor_feature
@@ -375,22 +375,21 @@ def _record_transitions(
     stmt = select(Sensor).where(Sensor.id.in_(changed)).execution_options(populate_existing=True)
     by_id = {s.id: s for s in session.scalars(stmt)}
     out = []
+    entries: list[tuple[int | None, dict[str, Any]]] = []
     for sid, before, after, at, value in transitions:
-        sensor = by_id[sid]
-        feature = sensor_feature(sensor)
+        feature = sensor_feature(by_id[sid])
         feature["properties"] |= {"state": after.value, "last_reading_at": at.isoformat()}
         if value is not None:
             feature["properties"]["last_value"] = value
         payload = {"from": before.value, "to": after.value, "at": at.isoformat(), "value": value}
-        resources.record_change(
-            session,
-            entity_type=alarms.WHAT,
-            row=sensor,
-            action="state_changed",
-            feature=feature,
-            payload=payload,
-            clock=clock,
-            actor=alarms.SYSTEM,
-        )
+        entries.append((sid, payload | {"feature": feature}))
         out.append({"sensor": sid, "from": before.value, "to": after.value, "at": at.isoformat()})
+    events.record_many(
+        session,
+        type=f"{alarms.WHAT}.state_changed",
+        entity_type=alarms.WHAT,
+        entries=entries,
+        clock=clock,
+        actor=alarms.SYSTEM,
+    )
     return out

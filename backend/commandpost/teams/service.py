@@ -280,25 +280,21 @@ def _apply(session: Session, fixes: list[_Fix], *, clock: Clock, actor: str | No
         return Moves(moved=[], ignored=ignored)
     rows = {r.id: r for r in _move(session, fresh)}
     moved = []
+    entries: list[tuple[int | None, dict[str, Any]]] = []
     for fix in fresh:
         # A row has the Team's attribute names, which is all team_feature reads.
         feature = team_feature(cast(Team, rows[fix.team_id]))
         extra = {"heading": fix.report.heading, "speed": fix.report.speed}
-        events.record(
-            session,
-            type=f"{WHAT}.moved",
-            entity_type=WHAT,
-            entity_id=fix.team_id,
-            payload={
-                "at": fix.at.isoformat(),
-                **{k: v for k, v in extra.items() if v is not None},
-                "feature": feature,
-            },
-            clock=clock,
-            actor=actor,
-        )
+        payload = {
+            "at": fix.at.isoformat(),
+            **{k: v for k, v in extra.items() if v is not None},
+            "feature": feature,
+        }
+        entries.append((fix.team_id, payload))
         moved.append(feature)
-    session.flush()
+    events.record_many(
+        session, type=f"{WHAT}.moved", entity_type=WHAT, entries=entries, clock=clock, actor=actor
+    )
     return Moves(moved=moved, ignored=ignored)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -44,16 +45,31 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from commandpost.app import create_app
 
     _check_services(settings)
+    app = create_app(settings)
+    _tune_garbage_collector()
     print(f"Command Post on http://{args.host}:{args.port} ({_describe(settings)})", flush=True)
     # Each event is encoded once for every client; per-message deflate would compress it per client.
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
         ws_per_message_deflate=False,
     )
     return 0
+
+
+def _tune_garbage_collector() -> None:
+    """Keep the cycle collector off the hot paths of a long-running server.
+
+    A 500-reading batch allocates thousands of objects, and by default every 700 allocations start
+    a collection that walks the young objects, and often the whole heap of libraries loaded at
+    start: measured, that tripled the cost of parsing a batch. What was loaded at start is frozen
+    (never scanned again) and collections start ten times less often.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(7_000, 20, 20)
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -181,7 +181,9 @@ def pg_array(values: Iterable[object]) -> str:
     """
     items = list(values)
     if items and isinstance(items[0], datetime):
-        text_items = [v.isoformat() for v in items]  # type: ignore[attr-defined]
+        # A gateway's batch mostly repeats a few instants: format each once.
+        formatted: dict[Any, str] = {}
+        text_items = [formatted.get(v) or formatted.setdefault(v, v.isoformat()) for v in items]  # type: ignore[attr-defined]
     elif None in items:
         text_items = ["NULL" if v is None else str(v) for v in items]
     else:

@@ -147,13 +147,17 @@ def _lock(session: Session, readings: list[ReadingIn]) -> tuple[dict[str, int], 
     if session.get_bind().dialect.name == "postgresql":
         # Straight to the driver: a batch locks hundreds of rows, and the ORM's row processing
         # (Decimal, enum and time conversions) would cost more than the query.
-        found = session.connection().exec_driver_sql(
-            "SELECT id, state, CAST(alarm_1 AS float8), CAST(alarm_2 AS float8), "
-            "CAST(last_value AS float8), last_reading_at FROM sensors "
-            "WHERE id = ANY(CAST(%(ids)s AS integer[])) ORDER BY id FOR UPDATE",
-            {"ids": pg_array(ids)},
+        locked = (
+            session.connection()
+            .exec_driver_sql(
+                "SELECT id, state, CAST(alarm_1 AS float8), CAST(alarm_2 AS float8), "
+                "CAST(last_value AS float8), last_reading_at FROM sensors "
+                "WHERE id = ANY(CAST(%(ids)s AS integer[])) ORDER BY id FOR UPDATE",
+                {"ids": pg_array(ids)},
+            )
+            .all()
         )
-        return by_ref, {r[0]: _Row(r[0], SensorState(r[1]), *r[2:]) for r in found}
+        return by_ref, {r[0]: _Row(r[0], SensorState(r[1]), *r[2:]) for r in locked}
     stmt = (
         select(
             Sensor.id,

@@ -12,10 +12,22 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
-from sqlalchemy import ColumnElement, DateTime, Engine, Integer, column, create_engine, event, func, text
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Engine,
+    Integer,
+    column,
+    create_engine,
+    event,
+    extract,
+    func,
+    literal,
+    text,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -152,6 +164,14 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One session per unit of work; the caller commits, anything unfinished rolls back."""
     with factory() as session:
         yield session
+
+
+def seconds_since(session: Session, at: ColumnElement[Any], now: datetime) -> ColumnElement[float]:
+    """Seconds from the time column `at` to `now`, in each backend's SQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        elapsed: ColumnElement[float] = (func.julianday(sqlite_time(now)) - func.julianday(at)) * 86_400.0
+        return elapsed
+    return cast(ColumnElement[float], extract("epoch", literal(now, UTCDateTime()) - at))
 
 
 def bbox_filter(session: Session, geom: Any, bbox: tuple[float, float, float, float]) -> ColumnElement[bool]:

@@ -26,16 +26,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from commandpost import geo, resources
+from commandpost import db, geo, resources
 from commandpost.clock import Clock, FrozenClock
 from commandpost.config import Settings
 from commandpost.hazards.models import HazardSource
@@ -275,15 +276,11 @@ def mark_offline(session: Session, *, clock: Clock, policy: Policy) -> list[int]
             seconds=interval_s * policy.offline_after_intervals
         )
 
-    candidates = [
-        r.id
-        for r in session.execute(
-            select(Sensor.id, Sensor.last_reading_at, Sensor.updated_at, Sensor.expected_interval_s).where(
-                Sensor.state.in_(watched)
-            )
-        )
-        if overdue(r.last_reading_at, r.updated_at, r.expected_interval_s)
-    ]
+    # The database picks the likely ones (a second of slack for its time arithmetic); each is
+    # checked exactly below, under its row lock. A district's detectors are not read every pass.
+    silence = db.seconds_since(session, func.coalesce(Sensor.last_reading_at, Sensor.updated_at), now)
+    limit = Sensor.expected_interval_s * policy.offline_after_intervals - 1
+    candidates = list(session.scalars(select(Sensor.id).where(Sensor.state.in_(watched), silence > limit)))
     if not candidates:
         return []
     gone: list[int] = []
@@ -339,22 +336,30 @@ def _take_sweep_lock(session: Session) -> bool:
     return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext('commandpost.sweep'))")))
 
 
-def sweep(session: Session, *, clock: Clock, settings: Settings | None = None) -> SweepReport:
-    """One pass of the watch: silent sensors go offline, old readings go, unacknowledged
-    orange/red warnings go up the duty roster. The caller commits."""
+def sweep(
+    session: Session, *, clock: Clock, settings: Settings | None = None, purge: bool = True
+) -> SweepReport:
+    """One pass of the watch: silent sensors go offline, old readings go (with `purge`),
+    unacknowledged orange/red warnings go up the duty roster. The caller commits."""
     if not _take_sweep_lock(session):
         return SweepReport(skipped=True)
     policy = Policy.from_settings(settings)
     report = SweepReport()
     report.offline = mark_offline(session, clock=clock, policy=policy)
-    report.readings_deleted = purge_readings(session, clock=clock, policy=policy)
+    if purge:
+        report.readings_deleted = purge_readings(session, clock=clock, policy=policy)
     report.escalated = warnings.escalate_unacknowledged(session, clock=clock, after=policy.ack_timeout)
     return report
 
 
-def _sweep_once(app: FastAPI) -> SweepReport:
+# Retention is counted in days: deleting old readings every few minutes is often enough, and
+# walking every sensor's readings on each pass would stall ingestion every few seconds.
+PURGE_EVERY = timedelta(minutes=10)
+
+
+def _sweep_once(app: FastAPI, *, purge: bool) -> SweepReport:
     with app.state.sessions() as session:
-        report = sweep(session, clock=app.state.clock, settings=app.state.settings)
+        report = sweep(session, clock=app.state.clock, settings=app.state.settings, purge=purge)
         session.commit()
         return report
 
@@ -372,10 +377,15 @@ async def sweep_job(app: FastAPI) -> AsyncIterator[None]:
     interval = app.state.settings.sweep_interval_s
 
     async def loop() -> None:
+        purged_at: float | None = None
         while True:
             await asyncio.sleep(interval)
+            now = time.monotonic()
+            purge = purged_at is None or now - purged_at >= PURGE_EVERY.total_seconds()
             try:
-                await asyncio.to_thread(_sweep_once, app)
+                report = await asyncio.to_thread(_sweep_once, app, purge=purge)
+                if purge and not report.skipped:
+                    purged_at = now
             except Exception:  # the watch must go on; the next pass retries
                 log.exception("sensor sweep failed")
 

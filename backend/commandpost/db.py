@@ -34,7 +34,7 @@ from sqlalchemy.types import TypeDecorator
 
 from commandpost.config import Settings
 from commandpost.errors import Unavailable
-from commandpost.jsontext import dumps_text
+from commandpost.jsontext import dumps_text, loads
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -99,7 +99,13 @@ def sqlite_driver() -> ModuleType:
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     """Create the engine for `settings.database_url`, SpatiaLite loaded on every SQLite connection."""
     if not settings.is_sqlite:
-        return create_engine(settings.database_url, pool_pre_ping=True, json_serializer=dumps_text, **kwargs)
+        return create_engine(
+            settings.database_url,
+            pool_pre_ping=True,
+            json_serializer=dumps_text,
+            json_deserializer=loads,
+            **kwargs,
+        )
 
     path = settings.database_url.removeprefix("sqlite:///")
     if path and path != ":memory:":
@@ -109,6 +115,7 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
         module=sqlite_driver(),
         connect_args={"check_same_thread": False, "timeout": 30},
         json_serializer=dumps_text,
+        json_deserializer=loads,
         **kwargs,
     )
     library = settings.spatialite_library_path

@@ -330,6 +330,17 @@ def paced(
     out: list[tuple[Any, float, float, int]] = []
     lock = threading.Lock()
     with clients() as client, ThreadPoolExecutor(workers) as pool:
+        # Every sender opens its client and connection first, as a gateway keeps its own open:
+        # setting one up (an SSL context even for http) mid-run would be counted as server latency.
+        ready = threading.Barrier(workers)
+        health = url.split("/api/")[0] + "/healthz"
+
+        def warm() -> None:
+            client().get(health)
+            ready.wait()
+
+        for warming in [pool.submit(warm) for _ in range(workers)]:
+            warming.result()
         t0 = time.perf_counter() + 0.2
 
         def send(scheduled: float, body: bytes, tag: Any) -> None:

@@ -67,3 +67,44 @@ export function num(value: unknown, digits = 0): string {
   if (typeof value !== "number" || !Number.isFinite(value)) return "—";
   return value.toLocaleString(undefined, { maximumFractionDigits: digits });
 }
+
+type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+const FIELDS = "input[name], select[name], textarea[name]";
+
+function fieldKey(el: Element): string {
+  return `${el.closest("section")?.className ?? ""}|${el.closest("form")?.className ?? ""}|${el.getAttribute("name")}`;
+}
+
+/**
+ * Note what is typed into `root`'s named form fields (and which one has the caret); the function
+ * returned puts it back once `root` has been rebuilt. A panel redrawn by a live update must not
+ * wipe the note or the quantity a dispatcher is typing.
+ */
+export function keepFormState(root: Element): () => void {
+  const values = new Map<string, string>();
+  for (const el of root.querySelectorAll<Field>(FIELDS)) values.set(fieldKey(el), el.value);
+  const active = document.activeElement;
+  const focused = active && root.contains(active) && active.matches(FIELDS) ? fieldKey(active) : null;
+  let caret: [number | null, number | null] | null = null;
+  try {
+    if (active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement) caret = [active.selectionStart, active.selectionEnd];
+  } catch {
+    caret = null; // number inputs have no selection
+  }
+  return () => {
+    for (const el of root.querySelectorAll<Field>(FIELDS)) {
+      const value = values.get(fieldKey(el));
+      if (value !== undefined && el.value !== value) el.value = value;
+      if (focused !== null && fieldKey(el) === focused) {
+        el.focus();
+        if (caret && (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement)) {
+          try {
+            el.setSelectionRange(caret[0], caret[1]);
+          } catch {
+            /* not a text field */
+          }
+        }
+      }
+    }
+  };
+}

@@ -169,6 +169,35 @@ def test_dispatch_a_recommended_team_and_request_materials_by_clicking(
     assert requests[0]["items"][0]["material"] == "foam_concentrate"
 
 
+def test_what_an_officer_is_typing_survives_live_updates(dashboard: Dashboard, api: httpx.Client) -> None:
+    created = api.post(
+        "/incidents",
+        json={
+            "type": "leak",
+            "title": "浏览器测试：管廊泄漏",
+            "location": {"type": "Point", "coordinates": [118.96, 25.14]},
+            "response_level": "IV",
+        },
+    )
+    assert created.status_code == 201, created.text
+    incident_id = created.json()["id"]
+    dashboard.open()
+    dashboard.wait_live()
+    page = dashboard.page
+    page.locator(f".incident-list li[data-id='{incident_id}']").click()
+    note = page.locator(".timeline form input[name=text]")
+    note.wait_for(timeout=30_000)
+    note.click()
+    note.type("风向转为东北")
+    # Another officer writes in the same incident: the panel redraws with their note.
+    posted = api.post(f"/incidents/{incident_id}/timeline", json={"text": "现场已设警戒线", "author": "值班员 林晓"})
+    assert posted.status_code in (200, 201), posted.text
+    page.locator(".timeline-list", has_text="现场已设警戒线").wait_for(timeout=30_000)
+    assert note.input_value() == "风向转为东北"
+    note.type("，风速 3 米")  # the caret is still there: typing goes on
+    assert note.input_value() == "风向转为东北，风速 3 米"
+
+
 def test_a_red_warning_cannot_be_missed_and_is_acknowledged(dashboard: Dashboard, api: httpx.Client) -> None:
     dashboard.open()
     dashboard.wait_live()

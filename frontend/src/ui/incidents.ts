@@ -3,7 +3,7 @@
 
 import { ApiError, get, newKey, post } from "../api";
 import { centreOf, type App } from "../app";
-import { clock, fill, h, num } from "../dom";
+import { clock, fill, h, keepFormState, num } from "../dom";
 import {
   parseAssignments,
   parseMaterialRequests,
@@ -207,9 +207,10 @@ export class IncidentPanel {
   render(): void {
     this.createButton.classList.toggle("is-on", this.creating);
     fill(this.createButton, this.creating ? t("incidents.cancel") : t("incidents.new"));
-    if (this.createAt) return fill(this.root, this.form());
-    if (this.selected !== null) return fill(this.root, this.view());
-    fill(this.root, this.list());
+    // Live updates redraw the panel often; what is being typed into its forms survives.
+    const restore = keepFormState(this.root);
+    fill(this.root, this.createAt ? this.form() : this.selected !== null ? this.view() : this.list());
+    restore();
   }
 
   private list(): HTMLElement {
@@ -472,13 +473,15 @@ export class IncidentPanel {
     }
     const request = async (e: SubmitEvent) => {
       e.preventDefault();
-      const data = new FormData(e.target as HTMLFormElement);
+      const form = e.target as HTMLFormElement;
+      const data = new FormData(form);
       try {
         await post(
           `/api/v1/incidents/${this.selected}/material-requests`,
           { items: [{ material: data.get("material"), quantity: Number(data.get("quantity")) }], requested_by: this.app.operator() },
           newKey(),
         );
+        form.reset();
         this.app.toast(t("toast.requested"));
         if (this.selected !== null) void this.load(this.selected, true);
       } catch (error) {

@@ -190,7 +190,9 @@ def test_what_an_officer_is_typing_survives_live_updates(dashboard: Dashboard, a
     note.click()
     note.type("风向转为东北")
     # Another officer writes in the same incident: the panel redraws with their note.
-    posted = api.post(f"/incidents/{incident_id}/timeline", json={"text": "现场已设警戒线", "author": "值班员 林晓"})
+    posted = api.post(
+        f"/incidents/{incident_id}/timeline", json={"text": "现场已设警戒线", "author": "值班员 林晓"}
+    )
     assert posted.status_code in (200, 201), posted.text
     page.locator(".timeline-list", has_text="现场已设警戒线").wait_for(timeout=30_000)
     assert note.input_value() == "风向转为东北"

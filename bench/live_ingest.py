@@ -44,7 +44,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from bench.support import OUT, migrated, served
+from bench.support import OUT, load_generator_gc, migrated, served
 from commandpost import db
 from commandpost.config import Settings
 from commandpost.events.models import Event
@@ -377,7 +377,7 @@ def ingest(settings: Settings, name: str) -> dict[str, Any]:
     result: dict[str, Any] = {"baseline_executemany_readings_per_s": round(baseline)}
 
     injected: dict[int, tuple[str, float]] = {}  # alarm sensor -> (phase, scheduled send)
-    with served(settings) as base:
+    with load_generator_gc(), served(settings) as base:
         url = base + "/api/v1/sensors/readings"
         # Source of each alarm sensor = its position among the alarm sensors + 1 (see seed()).
         source_of = {sid: i + 1 for i, sid in enumerate(alarm)}
@@ -637,7 +637,7 @@ def positions(settings: Settings, name: str) -> dict[str, Any]:
             return None
         return (message["entity_id"], message["payload"]["at"])
 
-    with served(settings) as base:
+    with load_generator_gc(), served(settings) as base:
         url = base + "/api/v1/teams/positions"
         with StreamWatch(base, "teams", moved_key) as watch:
             # Warm-up gateway batch, then the run.

@@ -118,24 +118,32 @@ def test_create_an_incident_by_clicking_the_map(dashboard: Dashboard, api: httpx
     assert page.locator(f".incident-list li[data-id='{incident_id}']").count() == 1
 
 
-def test_dispatch_a_recommended_team_and_request_materials_by_clicking(
-    dashboard: Dashboard, api: httpx.Client
-) -> None:
+def open_new_incident(
+    dashboard: Dashboard, api: httpx.Client, type_: str, title: str, at: list[float], level: str
+) -> int:
+    """Report an incident through the API, open the dashboard and select it in the incident panel."""
     created = api.post(
         "/incidents",
         json={
-            "type": "fire",
-            "title": "浏览器测试：装置区火灾",
-            "location": {"type": "Point", "coordinates": [118.97, 25.15]},
-            "response_level": "III",
+            "type": type_,
+            "title": title,
+            "location": {"type": "Point", "coordinates": at},
+            "response_level": level,
         },
     )
     assert created.status_code == 201, created.text
-    incident_id = created.json()["id"]
+    incident_id: int = created.json()["id"]
     dashboard.open()
     dashboard.wait_live()
+    dashboard.page.locator(f".incident-list li[data-id='{incident_id}']").click()
+    return incident_id
+
+
+def test_dispatch_a_recommended_team_and_request_materials_by_clicking(
+    dashboard: Dashboard, api: httpx.Client
+) -> None:
+    incident_id = open_new_incident(dashboard, api, "fire", "浏览器测试：装置区火灾", [118.97, 25.15], "III")
     page = dashboard.page
-    page.locator(f".incident-list li[data-id='{incident_id}']").click()
     page.locator(".recommendations .reco, .recommendations .reco-unavailable").first.wait_for(timeout=30_000)
     assert page.locator(".reco-unavailable").count() == 0, "GET /incidents/{id}/recommendations is not served"
     first = page.locator(".reco").first
@@ -170,21 +178,8 @@ def test_dispatch_a_recommended_team_and_request_materials_by_clicking(
 
 
 def test_what_an_officer_is_typing_survives_live_updates(dashboard: Dashboard, api: httpx.Client) -> None:
-    created = api.post(
-        "/incidents",
-        json={
-            "type": "leak",
-            "title": "浏览器测试：管廊泄漏",
-            "location": {"type": "Point", "coordinates": [118.96, 25.14]},
-            "response_level": "IV",
-        },
-    )
-    assert created.status_code == 201, created.text
-    incident_id = created.json()["id"]
-    dashboard.open()
-    dashboard.wait_live()
+    incident_id = open_new_incident(dashboard, api, "leak", "浏览器测试：管廊泄漏", [118.96, 25.14], "IV")
     page = dashboard.page
-    page.locator(f".incident-list li[data-id='{incident_id}']").click()
     note = page.locator(".timeline form input[name=text]")
     note.wait_for(timeout=30_000)
     note.click()

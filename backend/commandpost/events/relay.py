@@ -335,6 +335,7 @@ async def running(app: FastAPI) -> AsyncIterator[None]:
         async with anyio.create_task_group() as group:
             group.start_soon(relay.run)
             group.start_soon(pump, bus, hub, sessions)
+            group.start_soon(hub.beat_forever, settings.stream_heartbeat_seconds)
             try:
                 yield
             finally:

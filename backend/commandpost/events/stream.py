@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 # In a client's queue, in place of the events it could not keep up with: "send a fresh snapshot".
 OVERFLOWED = None
+# In a client's queue when it has sent nothing for a heartbeat's time: "say how far the client is".
+BEAT = Published(id=-1, entity_type="", exercise_id=None, text="")
 
 
 def published(event: Event | events.Recorded) -> Published:
@@ -65,6 +68,8 @@ class Client:
         self.queue: deque[Published | None] = deque()
         self.ready = asyncio.Event()
         self.overflows = 0
+        # When this client was last sent something (monotonic seconds).
+        self.last_sent = time.monotonic()
 
     def wants(self, item: Published) -> bool:
         """Drill events only for that drill's clients; layer events only for clients showing the layer."""
@@ -105,6 +110,23 @@ class Hub:
 
     def leave(self, client: Client) -> None:
         self.clients.discard(client)
+
+    def beat(self, *, silent_since: float) -> None:
+        """Queue a heartbeat for every client sent nothing since `silent_since` (monotonic seconds)."""
+        for client in self.clients:
+            if client.last_sent <= silent_since and not client.queue:
+                client.queue.append(BEAT)
+                client.ready.set()
+
+    async def beat_forever(self, every: float) -> None:
+        """Heartbeats for clients silent for `every` seconds (up to a quarter more).
+
+        One ticker for all clients: a timer armed per client per event would cost more than
+        sending the event.
+        """
+        while True:
+            await asyncio.sleep(every / 4)
+            self.beat(silent_since=time.monotonic() - every)
 
     def deliver(self, batch: list[Published]) -> None:
         """Pass events (in id order) to every client; ids already passed are ignored."""
@@ -327,28 +349,27 @@ class StreamSession:
             self.cursor = item.id
 
     async def _live(self, client: Client) -> None:
-        heartbeat = self.settings.stream_heartbeat_seconds
         queue = client.queue
         while True:
             if not queue:
                 client.ready.clear()
-                try:
-                    async with asyncio.timeout(heartbeat):
-                        await client.ready.wait()
-                except TimeoutError:
-                    if queue:  # it arrived as the wait ran out
-                        continue
-                    # Nothing queued: every event the hub passed is sent or not wanted.
-                    self.cursor = max(self.cursor, self.hub.position)
-                    beat = heartbeat_message(id=self.cursor, at=self.clock.now())
-                    await self.websocket.send_text(encode(beat))
-                    continue
+                await client.ready.wait()
+                continue
             item = queue.popleft()
             if item is OVERFLOWED:
                 await self._snapshot(client, "overflow", self.hub.position)
+            elif item is BEAT:
+                if queue:  # events arrived since: they say more than a heartbeat
+                    continue
+                # Nothing queued: every event the hub passed is sent or not wanted.
+                self.cursor = max(self.cursor, self.hub.position)
+                await self.websocket.send_text(encode(heartbeat_message(id=self.cursor, at=self.clock.now())))
             elif item.id > self.cursor:
                 await self.websocket.send_text(item.text)
                 self.cursor = item.id
+            else:
+                continue
+            client.last_sent = time.monotonic()
 
 
 def _close_reason(exc: InvalidInput) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commandpost.clock import FrozenClock
 from commandpost.config import Settings
+from commandpost.dispatch import idempotency
 from commandpost.dispatch.models import Assignment
 from commandpost.events.models import Event
 from dispatch_support import A, B, C, incident, load_grid, plan, segment_id, served, team
@@ -340,6 +341,34 @@ def test_a_repeated_command_with_the_same_key_does_nothing_twice(
     assert session.scalar(select(func.count()).select_from(Assignment)) == 1
     assert session.scalar(select(func.count()).where(Event.type == "assignment.created")) == 1
     assert session.scalar(select(func.count()).where(Event.type == "assignment.status_changed")) == 1
+
+
+def test_a_key_is_forgotten_after_the_keep_time_and_can_be_used_again(
+    client: TestClient, grid: None, session: Session, clock: FrozenClock, settings: Settings
+) -> None:
+    unit = team(client, "北路危化队", (118.9205, 25.1001), ["hazmat"])
+    url = f"/api/v1/incidents/{incident(client, SCENE)}/assignments"
+    key = {"Idempotency-Key": "dispatch-day-1"}
+    first = client.post(url, json={"team_id": unit}, headers=key)
+    assert first.status_code == 201
+    clock.advance(timedelta(hours=settings.idempotency_keep_hours) - timedelta(minutes=1))
+    session.rollback()
+    assert (
+        idempotency.forget(session, before=clock.now() - timedelta(hours=settings.idempotency_keep_hours))
+        == 0
+    )
+    session.commit()
+    assert client.post(url, json={"team_id": unit}, headers=key).headers["Idempotent-Replayed"] == "true"
+
+    clock.advance(timedelta(minutes=2))
+    assert (
+        idempotency.forget(session, before=clock.now() - timedelta(hours=settings.idempotency_keep_hours))
+        == 1
+    )
+    session.commit()
+    # Forgotten: the same key is a new request now (this team is taken, so the answer differs).
+    again = client.post(url, json={"team_id": unit}, headers=key)
+    assert again.status_code == 409 and "Idempotent-Replayed" not in again.headers
 
 
 def _race(base: str, requests: list[tuple[str, dict[str, Any], dict[str, str]]]) -> list[httpx.Response]:

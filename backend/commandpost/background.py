@@ -16,8 +16,9 @@ Job = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 def jobs() -> list[Job]:
     """Every background job, in start order (stopped in reverse)."""
+    from commandpost.dispatch.idempotency import forget_job
     from commandpost.events import relay
     from commandpost.routing.warmup import road_graph
     from commandpost.sensors.alarms import sweep_job
 
-    return [relay.running, sweep_job, road_graph]
+    return [relay.running, sweep_job, road_graph, forget_job]

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
         default=0.1, ge=0, lt=1, description="leave an alarm only below threshold × (1 − this)"
     )
     reading_retention_days: float = Field(default=90, gt=0)
+    # Dispatch (issue 4).
+    idempotency_keep_hours: float = Field(
+        default=24, gt=0, description="a repeated command is recognised by its key for this long"
+    )
     sweep_interval_s: float = Field(default=5, gt=0, description="offline / retention / roster sweep")
     report_max_ahead_s: float = Field(
         default=300, ge=0, description="refuse positions and readings stamped further in the future"

@@ -4,21 +4,33 @@ The key is claimed (inserted) at the start of the command's transaction and its 
 the same transaction, so the key and the change commit or vanish together. A repeat that arrives
 while the first is still running waits on the key's row (PostGIS) or on the write lock (SQLite), then
 finds the first response and gets it back unchanged. A failed command stores nothing: its key can
-be tried again.
+be tried again. Keys are kept `idempotency_keep_hours` (a day by default), long enough for any
+retry, then forgotten by a background job.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from typing import Any
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from commandpost.clock import Clock
+from commandpost.clock import Clock, FrozenClock
 from commandpost.dispatch.models import IdempotencyKey
 from commandpost.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 
@@ -52,7 +64,7 @@ def claim(session: Session, *, key: str, scope: str, fingerprint: str, clock: Cl
         # The same key committed by a concurrent request between our look and our insert.
         session.rollback()
         row = session.get(IdempotencyKey, key, populate_existing=True)
-        if row is None:  # pragma: no cover - it was there a moment ago; keys are never deleted here
+        if row is None:  # pragma: no cover - it was there a moment ago (and is far from expiry)
             raise
         return _check(row, scope=scope, fingerprint=fingerprint)
     return None
@@ -67,3 +79,44 @@ def remember(session: Session, *, key: str, status_code: int, body: Any, locatio
     row.body = body
     row.location = location
     session.flush()
+
+
+def forget(session: Session, *, before: datetime) -> int:
+    """Forget the keys claimed before `before`; how many. The caller commits."""
+    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+FORGET_EVERY = timedelta(minutes=10)
+
+
+def _forget_once(app: FastAPI) -> int:
+    keep = timedelta(hours=app.state.settings.idempotency_keep_hours)
+    with app.state.sessions() as session:
+        forgotten = forget(session, before=app.state.clock.now() - keep)
+        session.commit()
+        return forgotten
+
+
+@asynccontextmanager
+async def forget_job(app: FastAPI) -> AsyncIterator[None]:
+    """Forget expired keys every ten minutes beside the app (not with a FrozenClock: tests call `forget`)."""
+    if isinstance(app.state.clock, FrozenClock):
+        yield
+        return
+
+    async def loop() -> None:
+        while True:
+            try:
+                await asyncio.to_thread(_forget_once, app)
+            except Exception:  # the next pass retries
+                log.exception("forgetting expired idempotency keys failed")
+            await asyncio.sleep(FORGET_EVERY.total_seconds())
+
+    task = asyncio.create_task(loop(), name="idempotency-keys")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

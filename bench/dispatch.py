@@ -33,10 +33,9 @@ from typing import Any
 import httpx2 as httpx
 import numpy as np
 import shapely
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select
 
-from bench.support import migrated, percentiles, served
+from bench.support import fresh_postgis, migrated, percentiles, served
 from commandpost import db
 from commandpost.clock import SystemClock
 from commandpost.config import Settings
@@ -65,13 +64,7 @@ CLOSURE_RUNS = 10
 def _settings() -> Settings:
     """A database of our own (other benchmarks use commandpost_bench), fresh every run."""
     try:
-        url = make_url(DATABASE_URL)
-        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-        admin.dispose()
-        return Settings(database_url=DATABASE_URL)
+        return fresh_postgis(DATABASE_URL)
     except Exception as exc:  # SpatiaLite instead
         print(f"PostGIS not reachable ({exc}); benchmarking on SpatiaLite")
         path = REPO / "bench" / "out" / "dispatch.sqlite"

@@ -44,10 +44,9 @@ from typing import Any
 import httpx2 as httpx
 import redis
 from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
 from websockets.asyncio.client import connect
 
-from bench.support import REPO, free_port
+from bench.support import REPO, free_port, fresh_postgis
 from commandpost import db, migrations
 from commandpost.config import Settings
 from commandpost.teams.models import Team
@@ -127,13 +126,7 @@ def serve(env: dict[str, str]) -> Iterator[tuple[str, int]]:
 
 
 def prepare_database() -> Settings:
-    url = make_url(DATABASE_URL)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
-    settings = Settings(database_url=DATABASE_URL)
+    settings = fresh_postgis(DATABASE_URL)
     engine = db.make_engine(settings)
     migrations.upgrade(engine)
     rng = random.Random(3)

@@ -36,15 +36,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from bench.support import OUT, load_generator_gc, migrated, served
+from bench.support import backends, load_generator_gc, migrated, served
 from commandpost import db
 from commandpost.config import Settings
 from commandpost.events.models import Event
@@ -69,26 +67,6 @@ POSTGIS_URL = os.environ.get(
     "BENCH_LIVE_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/commandpost_bench_live"
 )
 JSON = {"Content-Type": "application/json"}
-
-
-def backends() -> list[tuple[str, Settings]]:
-    """Own database files, so this bench can run beside the others."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / "live_ingest.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    found = [("spatialite", Settings(database_url=f"sqlite:///{path}"))]
-    try:
-        url = make_url(POSTGIS_URL)
-        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-        admin.dispose()
-        found.append(("postgis", Settings(database_url=POSTGIS_URL)))
-    except Exception as exc:
-        print(f"PostGIS not benchmarked: {exc}", file=sys.stderr)
-    return found
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -723,7 +701,7 @@ def positions(settings: Settings, name: str) -> dict[str, Any]:
 def run() -> dict[str, Any]:
     results: dict[str, Any] = {}
     only = os.environ.get("BENCH_BACKENDS")
-    for name, settings in backends():
+    for name, settings in backends("live_ingest", POSTGIS_URL):
         if only and name not in only.split(","):
             continue
         migrated(settings)

@@ -27,21 +27,27 @@ POSTGIS_URL = os.environ.get(
 )
 
 
-def backends() -> list[tuple[str, Settings]]:
-    """SpatiaLite always; PostGIS when its server answers."""
+def fresh_postgis(database_url: str) -> Settings:
+    """The PostGIS database at `database_url`, dropped and created empty."""
+    url = make_url(database_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    return Settings(database_url=database_url)
+
+
+def backends(sqlite_name: str = "bench", postgis_url: str = POSTGIS_URL) -> list[tuple[str, Settings]]:
+    """SpatiaLite always, PostGIS when its server answers; each bench names its own fresh databases,
+    so benches can run beside each other."""
     OUT.mkdir(parents=True, exist_ok=True)
-    sqlite_path = OUT / "bench.sqlite"
+    sqlite_path = OUT / f"{sqlite_name}.sqlite"
     for suffix in ("", "-wal", "-shm"):
         Path(str(sqlite_path) + suffix).unlink(missing_ok=True)
     found = [("spatialite", Settings(database_url=f"sqlite:///{sqlite_path}"))]
     try:
-        url = make_url(POSTGIS_URL)
-        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-        admin.dispose()
-        found.append(("postgis", Settings(database_url=POSTGIS_URL)))
+        found.append(("postgis", fresh_postgis(postgis_url)))
     except Exception as exc:  # the bench still runs on SpatiaLite alone
         print(f"PostGIS not benchmarked: {exc}", file=sys.stderr)
     return found

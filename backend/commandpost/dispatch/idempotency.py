@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,14 +21,13 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from commandpost.clock import Clock, FrozenClock
+from commandpost import background
+from commandpost.clock import Clock
 from commandpost.dispatch.models import IdempotencyKey
 from commandpost.errors import InvalidInput
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
-
-log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 
@@ -98,25 +95,11 @@ def _forget_once(app: FastAPI) -> int:
         return forgotten
 
 
-@asynccontextmanager
-async def forget_job(app: FastAPI) -> AsyncIterator[None]:
-    """Forget expired keys every ten minutes beside the app (not with a FrozenClock: tests call `forget`)."""
-    if isinstance(app.state.clock, FrozenClock):
-        yield
-        return
-
-    async def loop() -> None:
-        while True:
-            try:
-                await asyncio.to_thread(_forget_once, app)
-            except Exception:  # the next pass retries
-                log.exception("forgetting expired idempotency keys failed")
-            await asyncio.sleep(FORGET_EVERY.total_seconds())
-
-    task = asyncio.create_task(loop(), name="idempotency-keys")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+def forget_job(app: FastAPI) -> AbstractAsyncContextManager[None]:
+    """Forget expired keys every ten minutes beside the app."""
+    return background.repeating(
+        app,
+        "forgetting expired idempotency keys",
+        FORGET_EVERY.total_seconds(),
+        lambda: asyncio.to_thread(_forget_once, app),
+    )

@@ -25,10 +25,9 @@ acknowledges, opens an incident from it, or clears it.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -36,8 +35,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from commandpost import db, geo, resources
-from commandpost.clock import Clock, FrozenClock
+from commandpost import background, db, geo, resources
+from commandpost.clock import Clock
 from commandpost.config import Settings
 from commandpost.hazards.models import HazardSource
 from commandpost.sensors.models import Sensor, SensorKind, SensorReading, SensorState
@@ -47,8 +46,6 @@ from commandpost.warnings.models import WarningLevel
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
-
-log = logging.getLogger(__name__)
 
 WHAT = "sensor"
 SYSTEM = "system: sensor alarms"
@@ -364,35 +361,16 @@ def _sweep_once(app: FastAPI, *, purge: bool) -> SweepReport:
         return report
 
 
-@asynccontextmanager
-async def sweep_job(app: FastAPI) -> AsyncIterator[None]:
-    """Run `sweep` every `sweep_interval_s` beside the app.
+def sweep_job(app: FastAPI) -> AbstractAsyncContextManager[None]:
+    """Run `sweep` every `sweep_interval_s` beside the app, purging old readings every PURGE_EVERY."""
+    purged_at: float | None = None
 
-    Not with a FrozenClock: such a clock moves only when a test moves it, and that test calls
-    `sweep` itself.
-    """
-    if isinstance(app.state.clock, FrozenClock):
-        yield
-        return
-    interval = app.state.settings.sweep_interval_s
+    async def once() -> None:
+        nonlocal purged_at
+        now = time.monotonic()
+        purge = purged_at is None or now - purged_at >= PURGE_EVERY.total_seconds()
+        report = await asyncio.to_thread(_sweep_once, app, purge=purge)
+        if purge and not report.skipped:
+            purged_at = now
 
-    async def loop() -> None:
-        purged_at: float | None = None
-        while True:
-            await asyncio.sleep(interval)
-            now = time.monotonic()
-            purge = purged_at is None or now - purged_at >= PURGE_EVERY.total_seconds()
-            try:
-                report = await asyncio.to_thread(_sweep_once, app, purge=purge)
-                if purge and not report.skipped:
-                    purged_at = now
-            except Exception:  # the watch must go on; the next pass retries
-                log.exception("sensor sweep failed")
-
-    task = asyncio.create_task(loop(), name="sensor-sweep")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+    return background.repeating(app, "sensor sweep", app.state.settings.sweep_interval_s, once)

@@ -295,12 +295,13 @@ def clients() -> Iterator[Callable[[], httpx.Client]]:
 
 
 def paced(
-    url: str,
+    url: str | Callable[[Any], str],
     bodies: list[tuple[float, bytes, Any]],
     *,
     workers: int = 24,
 ) -> list[tuple[Any, float, float, int]]:
     """POST each body at its offset (s) from now; (tag, scheduled, answered, status) per request.
+    `url` is one address, or the address for a body's tag.
 
     Latency counts from the scheduled time, so a server falling behind is not hidden by a client
     that waits for it (no coordinated omission).
@@ -311,7 +312,8 @@ def paced(
         # Every sender opens its client and connection first, as a gateway keeps its own open:
         # setting one up (an SSL context even for http) mid-run would be counted as server latency.
         ready = threading.Barrier(workers)
-        health = url.split("/api/")[0] + "/healthz"
+        address = url if callable(url) else lambda _tag: url
+        health = address(bodies[0][2]).split("/api/")[0] + "/healthz"
 
         def warm() -> None:
             client().get(health)
@@ -323,7 +325,7 @@ def paced(
 
         def send(scheduled: float, body: bytes, tag: Any) -> None:
             try:
-                status = client().post(url, content=body, headers=JSON).status_code
+                status = client().post(address(tag), content=body, headers=JSON).status_code
             except httpx.HTTPError:
                 status = 0  # counted as an error, e.g. a timeout
             done = time.perf_counter()
@@ -652,33 +654,7 @@ def positions(settings: Settings, name: str) -> dict[str, Any]:
             for u in range(SINGLE_UNITS):
                 one = json.dumps({"lon": 118.9 + u / 10_000, "lat": 25.15, "at": stamp}).encode()
                 single_plan.append((second + u / SINGLE_UNITS, one, teams[u]))
-        out: list[tuple[Any, float, float, int]] = []
-        lock = threading.Lock()
-        with clients() as client, ThreadPoolExecutor(32) as pool:
-            t0 = time.perf_counter() + 0.2
-
-            def send(scheduled: float, body: bytes, team: int) -> None:
-                try:
-                    status = (
-                        client()
-                        .post(f"{base}/api/v1/teams/{team}/position", content=body, headers=JSON)
-                        .status_code
-                    )
-                except httpx.HTTPError:
-                    status = 0
-                done = time.perf_counter()
-                with lock:
-                    out.append((team, scheduled, done, status))
-
-            futures = []
-            for offset, one, team in single_plan:
-                at = t0 + offset
-                delay = at - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                futures.append(pool.submit(send, at, one, team))
-            for f in futures:
-                f.result()
+        out = paced(lambda team: f"{base}/api/v1/teams/{team}/position", single_plan, workers=32)
         single_ack = [done - scheduled for _, scheduled, done, status in out if status == 200]
         result["single_reports"] = {
             "units": SINGLE_UNITS,

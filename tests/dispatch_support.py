@@ -11,14 +11,10 @@ The grid (lon 118.90–118.94, lat 25.10–25.12; ≈ 2 km per block):
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +24,7 @@ from commandpost.clock import Clock
 from commandpost.config import Settings
 from commandpost.roads import service as roads
 from commandpost.roads.models import RoadSegment
+from tests_support import uvicorn_in_thread
 
 A, B, C = (118.90, 25.10), (118.92, 25.10), (118.94, 25.10)
 D, E, F = (118.90, 25.12), (118.92, 25.12), (118.94, 25.12)
@@ -116,28 +113,8 @@ def plan(
     assert response.status_code in (200, 201), response.text
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def served(settings: Settings, engine: Engine, clock: Clock) -> Iterator[str]:
     """The app on a real uvicorn server on a loopback port, in a thread; yields its base URL."""
-    port = free_port()
-    app = create_app(settings, clock=clock, engine=engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with uvicorn_in_thread(create_app(settings, clock=clock, engine=engine)) as address:
+        yield f"http://{address}"

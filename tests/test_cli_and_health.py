@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,16 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests_support import run_cli
+from tests_support import free_port, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def test_every_subcommand_has_help() -> None:
@@ -31,7 +23,7 @@ def test_every_subcommand_has_help() -> None:
 
 
 def test_serve_refuses_an_unreachable_database_with_a_clear_message() -> None:
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/nowhere"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere"
     result = run_cli("serve", env={"DATABASE_URL": url})
     assert result.returncode == 2
     assert "database unreachable" in result.stderr
@@ -41,7 +33,7 @@ def test_serve_refuses_an_unreachable_database_with_a_clear_message() -> None:
 def test_serve_refuses_an_unreachable_redis(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cp.sqlite'}"}
     assert run_cli("migrate", env=env).returncode == 0
-    result = run_cli("serve", env={**env, "REDIS_URL": f"redis://127.0.0.1:{_free_port()}/0"})
+    result = run_cli("serve", env={**env, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
     assert result.returncode == 2
     assert "Redis unreachable" in result.stderr
 

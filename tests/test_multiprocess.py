@@ -25,7 +25,6 @@ from commandpost.config import Settings
 from test_stream import (
     create_team,
     events_of,
-    free_port,
     logged_ids,
     move_team,
     open_stream,
@@ -33,6 +32,7 @@ from test_stream import (
     receive_until,
     served_in_process,
 )
+from tests_support import free_port
 
 POSTGIS_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +23,6 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from websockets.exceptions import ConnectionClosedError
@@ -35,6 +33,7 @@ from commandpost.app import create_app
 from commandpost.clock import Clock, FrozenClock
 from commandpost.config import Settings
 from commandpost.events import service as events
+from tests_support import free_port, uvicorn_in_thread
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGIS_URL = os.environ.get("TEST_DATABASE_URL")
@@ -48,33 +47,11 @@ TEAM: dict[str, Any] = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def served_in_thread(settings: Settings, *, clock: Clock | None = None) -> Iterator[str]:
     """The app on a real uvicorn server on a loopback port (in this process); yields host:port."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, clock=clock), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with uvicorn_in_thread(create_app(settings, clock=clock)) as address:
+        yield address
 
 
 @contextmanager

@@ -9,7 +9,7 @@ bar while it runs.
   well under the first alarm threshold), so the map stays healthy and the trend charts move.
 - Rescue teams on duty (`available`) report their positions as vehicle terminals would: most stand
   at base, some patrol a stretch of the nearest road and come back. Teams sent to an incident are
-  left alone (their real terminals would report them).
+  left alone within TEAMS_REFRESH_S (their real terminals would report them).
 
 It is also the example a real gateway can copy: it uses only `GET /api/v1/sensors`, `/teams`,
 `/roads`, `POST /api/v1/sensors/readings` and `POST /api/v1/teams/positions`.
@@ -53,7 +53,7 @@ PATROL_SPEED_KMH = 30.0
 PATROL_LENGTH_M = 4_000.0
 PATROL_REPORT_S = 5.0  # a moving vehicle terminal reports often
 BASE_REPORT_S = 60.0  # a parked one now and then
-TEAMS_REFRESH_S = 30.0  # statuses change when teams are dispatched
+TEAMS_REFRESH_S = 10.0  # statuses change when teams are dispatched: leave them alone soon after
 
 
 def metres(a: Point, b: Point) -> float:

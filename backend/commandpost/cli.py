@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -128,8 +129,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         return cmd_serve(args, settings)
     # A process of its own, talking HTTP to the server as a real gateway does.
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    url = f"http://{host}:{args.port}"
     feed = subprocess.Popen(
-        [sys.executable, "-m", "commandpost.demo_feed", "--url", f"http://{host}:{args.port}"]
+        [sys.executable, "-m", "commandpost.demo_feed", "--url", url, "--parent", str(os.getpid())]
     )
     try:
         return cmd_serve(args, settings.model_copy(update={"simulated_feed": True}))

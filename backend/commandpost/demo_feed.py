@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import random
 import sys
 import threading
@@ -262,8 +263,8 @@ def wait_ready(client: httpx.Client, *, timeout: float = 120.0, stop: threading.
             return
 
 
-def run(url: str, *, stop: threading.Event | None = None) -> None:
-    """Feed the server at `url` until `stop` is set (or forever)."""
+def run(url: str, *, stop: threading.Event | None = None, parent: int | None = None) -> None:
+    """Feed the server at `url` until `stop` is set, or process `parent` (which started it) is gone."""
     stop = stop or threading.Event()
     with httpx.Client(base_url=url, timeout=30) as client:
         wait_ready(client, stop=stop)
@@ -274,7 +275,7 @@ def run(url: str, *, stop: threading.Event | None = None) -> None:
             f"teams on duty → {url}",
             flush=True,
         )
-        while not stop.is_set():
+        while not stop.is_set() and (parent is None or os.getppid() == parent):
             upcoming = feed.step(time.monotonic())
             stop.wait(max(0.0, upcoming - time.monotonic()))
 
@@ -282,10 +283,11 @@ def run(url: str, *, stop: threading.Event | None = None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m commandpost.demo_feed", description=__doc__.split("\n")[0])
     p.add_argument("--url", default="http://127.0.0.1:8000", help="the Command Post server to feed")
+    p.add_argument("--parent", type=int, help="stop when this process (the server that started it) is gone")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     with suppress(KeyboardInterrupt):
-        run(args.url)
+        run(args.url, parent=args.parent)
     return 0
 
 

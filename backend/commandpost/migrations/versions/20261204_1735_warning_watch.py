@@ -22,6 +22,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("warnings") as batch:
-        batch.drop_column("blind_detectors")
-        batch.drop_column("roster_calls")
+    # Plain DROP COLUMN (SQLite ≥ 3.35): a batch copy would rebuild the table's SpatiaLite geometry.
+    op.drop_column("warnings", "blind_detectors")
+    op.drop_column("warnings", "roster_calls")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -117,13 +119,28 @@ def cmd_import_roads(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    """Migrate, load the demo district, serve: what `make run` does."""
+    """Migrate, load the demo district, serve with the simulated feed beside it: what `make run` does."""
     args.path = str(settings.gis_data_dir)
-    for step in (cmd_migrate, cmd_load, cmd_serve):
+    for step in (cmd_migrate, cmd_load):
         code = step(args, settings)
         if code:
             return code
-    return 0
+    if not args.feed:
+        return cmd_serve(args, settings)
+    # A process of its own, talking HTTP to the server as a real gateway does.
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    url = f"http://{host}:{args.port}"
+    feed = subprocess.Popen(
+        [sys.executable, "-m", "commandpost.demo_feed", "--url", url, "--parent", str(os.getpid())]
+    )
+    try:
+        return cmd_serve(args, settings.model_copy(update={"simulated_feed": True}))
+    finally:
+        feed.terminate()
+        try:
+            feed.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            feed.kill()
 
 
 def _describe(settings: Settings) -> str:
@@ -174,10 +191,17 @@ def parser() -> argparse.ArgumentParser:
     roads.set_defaults(run=cmd_import_roads)
     demo = sub.add_parser(
         "demo",
-        help="migrate, load the demo district and serve (what `make run` does)",
-        description="Migrate, load gis_data/ and serve.",
+        help="migrate, load the demo district and serve with a simulated feed (what `make run` does)",
+        description="Migrate, load gis_data/ and serve, with simulated gateways posting detector readings "
+        "and team positions through the HTTP API (commandpost/demo_feed.py).",
     )
     _serve_options(demo)
+    demo.add_argument(
+        "--no-feed",
+        dest="feed",
+        action="store_false",
+        help="serve without the simulated feed (detectors go offline when nothing reports)",
+    )
     demo.set_defaults(run=cmd_demo)
     return root
 

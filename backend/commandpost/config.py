@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         default=24, gt=0, description="a repeated command is recognised by its key for this long"
     )
     sweep_interval_s: float = Field(default=5, gt=0, description="offline / retention / roster sweep")
+    simulated_feed: bool = Field(
+        default=False,
+        description="a demo feed posts simulated readings and positions beside this server "
+        "(`commandpost demo` sets it; the dashboard says so)",
+    )
     report_max_ahead_s: float = Field(
         default=300, ge=0, description="refuse positions and readings stamped further in the future"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from commandpost import db
 from commandpost.errors import Unavailable
@@ -37,3 +38,14 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
     )
+
+
+class About(BaseModel):
+    simulated_feed: bool = Field(
+        description="simulated gateways feed this server (the demo): what the map shows is not real"
+    )
+
+
+@router.get("/api/v1/about", summary="What this server is running with, for the dashboard's top bar")
+def about(request: Request) -> About:
+    return About(simulated_feed=request.app.state.settings.simulated_feed)

@@ -26,6 +26,7 @@ import { DetailsPanel } from "./ui/details";
 import { WarningFeed } from "./ui/feed";
 import { IncidentPanel } from "./ui/incidents";
 import { LayerPanel } from "./ui/layers";
+import { simulatedBadge } from "./ui/simulated";
 
 /** The layers the stream serves (it refuses names it does not know). */
 const STREAM_LAYERS: LiveLayer[] = ["teams", "depots", "hazard-sources", "sensors", "incidents", "warnings", "shelters"];
@@ -134,6 +135,7 @@ const app: App = {
 details = new DetailsPanel(byId("details"), app);
 incidents = new IncidentPanel(byId("incidents"), app, byId<HTMLButtonElement>("new-incident"));
 new WarningFeed(byId("feed"), byId("feed-badge"), byId("red-alert"), app);
+void simulatedBadge(byId("simulated"));
 new LayerPanel(byId("layers"), app, storage);
 
 // --- the map follows the store --------------------------------------------------------------

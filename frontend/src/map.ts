@@ -3,6 +3,7 @@
 // by stable feature id, batched once per animation frame.
 
 import {
+  AttributionControl,
   Map as MlMap,
   setWorkerUrl,
   type GeoJSONSource,
@@ -27,6 +28,8 @@ import {
   TEAM_STATUS_COLOURS,
   matchColour,
 } from "./palette";
+import { attribution } from "./attribution";
+import { onLangChange } from "./i18n";
 import type { BaseLayer, Feature, FeatureCollection, FeatureId, LiveLayer } from "./types";
 
 setWorkerUrl(workerUrl);
@@ -469,13 +472,15 @@ export class MapView {
       style: style(),
       center: [118.86, 25.16],
       zoom: 10.5,
-      attributionControl: { compact: true, customAttribution: "泉港区示范数据 · © OpenStreetMap contributors" },
+      attributionControl: false,
       fadeDuration: 0,
       maxPitch: 0,
       dragRotate: false,
       canvasContextAttributes: { antialias: false },
     });
     this.map.touchZoomRotate.disableRotation();
+    this.credit();
+    onLangChange(() => this.credit());
     this.map.on("render", () => {
       this.renders++;
     });
@@ -502,7 +507,20 @@ export class MapView {
 
   setBase(layer: BaseLayer, data: FeatureCollection): void {
     this.bases.set(layer, data);
+    if (layer === "roads") this.credit();
     this.schedule();
+  }
+
+  private attributionControl: AttributionControl | null = null;
+
+  /** Credit the data on the map: OpenStreetMap only when its roads are shown. */
+  private credit(): void {
+    if (this.attributionControl) this.map.removeControl(this.attributionControl);
+    this.attributionControl = new AttributionControl({
+      compact: true,
+      customAttribution: attribution(this.bases.get("roads")?.features ?? []),
+    });
+    this.map.addControl(this.attributionControl);
   }
 
   private bases = new Map<BaseLayer, FeatureCollection>();

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +75,27 @@ def server(dashboard_built: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     env["FRONTEND_DIST"] = str(dashboard_built)
     _cli("migrate", env=env)
     _cli("load", str(REPO / "gis_data"), env=env)
+    with serving("serve", env=env, logfile=path.parent / "server.log") as base:
+        yield base
+
+
+@contextmanager
+def serving(command: str, *args: str, env: dict[str, str], logfile: Path) -> Iterator[str]:
+    """`commandpost <command> --port <free port>` as a process; yields its base URL once it answers."""
     port = free_port()
-    log = (path.parent / "server.log").open("w")
+    log = logfile.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "commandpost.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "commandpost.cli",
+            command,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *args,
+        ],
         env=env,
         cwd=REPO,
         stdout=log,
@@ -85,7 +103,7 @@ def server(dashboard_built: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(base + "/healthz", timeout=1).status_code == 200:
@@ -94,7 +112,7 @@ def server(dashboard_built: Path, tmp_path_factory: pytest.TempPathFactory) -> I
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()
-                pytest.fail("commandpost serve did not start:\n" + (path.parent / "server.log").read_text())
+                pytest.fail(f"commandpost {command} did not start:\n" + logfile.read_text())
             time.sleep(0.2)
         yield base
     finally:

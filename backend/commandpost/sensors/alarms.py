@@ -20,6 +20,11 @@ watches no source has its own). Its level follows the sensors alarming there:
 
 It escalates as readings worsen or more sensors join and never lowers itself: the duty officer
 acknowledges, opens an incident from it, or clears it.
+
+A blind spot is a risk, not an all-clear: when a detector of a source under an orange or red
+warning goes offline or into fault, that warning lists it and becomes active again, to be
+acknowledged anew (and to go up the duty roster if nobody does). One warning per source stays the
+rule: a separate "blind spot" warning would split one danger over two cards.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from commandpost.hazards.models import HazardSource
 from commandpost.sensors.models import Sensor, SensorKind, SensorReading, SensorState
 from commandpost.sensors.schemas import sensor_feature
 from commandpost.warnings import service as warnings
-from commandpost.warnings.models import WarningLevel
+from commandpost.warnings.models import Warning, WarningLevel
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -59,6 +64,7 @@ SEVERITY: dict[SensorState, int] = {
     SensorState.alarm_2: 2,
 }
 ALARMING = (SensorState.alarm_1, SensorState.alarm_2)
+BLIND = (SensorState.offline, SensorState.fault)
 
 
 @dataclass(frozen=True)
@@ -244,7 +250,42 @@ def _raise(
     )
     if action is None:
         return []
-    return [{"warning": warning.id, "level": warning.level.value, "action": action}]
+    outcome = [{"warning": warning.id, "level": warning.level.value, "action": action}]
+    if warning.level in warnings.MUST_ACKNOWLEDGE:
+        # It has only now become orange or red: detectors already blind there count from now.
+        _note_blind(session, warning, clock=clock)
+    return outcome
+
+
+def _note_blind(session: Session, warning: Warning, *, clock: Clock) -> str | None:
+    if warning.hazard_source_id is not None:
+        where = Sensor.hazard_source_id == warning.hazard_source_id
+    else:
+        where = Sensor.id == warning.sensor_id
+    stmt = (
+        select(Sensor.id, Sensor.ref, Sensor.state).where(where, Sensor.state.in_(BLIND)).order_by(Sensor.id)
+    )
+    blind = [
+        {"sensor": r.id, "ref": r.ref, "state": SensorState(r.state).value} for r in session.execute(stmt)
+    ]
+    return warnings.note_blind_spot(session, warning=warning, blind=blind, by=SYSTEM, clock=clock)
+
+
+def watch_blind_spots(session: Session, *, sensor_ids: Iterable[int], clock: Clock) -> list[dict[str, Any]]:
+    """Detectors that went offline or into fault (or came back) update the orange and red warnings
+    in force where they watch (see the module docstring). Returns what happened to each warning."""
+    ids = sorted(set(sensor_ids))
+    if not ids:
+        return []
+    rows = session.execute(select(Sensor.id, Sensor.hazard_source_id).where(Sensor.id.in_(ids))).all()
+    sources = sorted({r.hazard_source_id for r in rows if r.hazard_source_id is not None})
+    lone = sorted(r.id for r in rows if r.hazard_source_id is None)
+    outcome: list[dict[str, Any]] = []
+    for warning in warnings.severe_in_force(session, hazard_source_ids=sources, sensor_ids=lone):
+        action = _note_blind(session, warning, clock=clock)
+        if action is not None:
+            outcome.append({"warning": warning.id, "action": action, "blind": warning.blind_detectors})
+    return outcome
 
 
 # --- the sweep --------------------------------------------------------------------------------
@@ -255,6 +296,7 @@ class SweepReport:
     skipped: bool = False
     offline: list[int] = field(default_factory=list)
     readings_deleted: int = 0
+    blind_spots: list[dict[str, Any]] = field(default_factory=list)
     escalated: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -336,13 +378,15 @@ def _take_sweep_lock(session: Session) -> bool:
 def sweep(
     session: Session, *, clock: Clock, settings: Settings | None = None, purge: bool = True
 ) -> SweepReport:
-    """One pass of the watch: silent sensors go offline, old readings go (with `purge`),
-    unacknowledged orange/red warnings go up the duty roster. The caller commits."""
+    """One pass of the watch: silent sensors go offline (a blind spot on a severe warning), old
+    readings go (with `purge`), unacknowledged orange/red warnings go up the duty roster. The caller
+    commits."""
     if not _take_sweep_lock(session):
         return SweepReport(skipped=True)
     policy = Policy.from_settings(settings)
     report = SweepReport()
     report.offline = mark_offline(session, clock=clock, policy=policy)
+    report.blind_spots = watch_blind_spots(session, sensor_ids=report.offline, clock=clock)
     if purge:
         report.readings_deleted = purge_readings(session, clock=clock, policy=policy)
     report.escalated = warnings.escalate_unacknowledged(session, clock=clock, after=policy.ack_timeout)

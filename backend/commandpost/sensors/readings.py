@@ -300,7 +300,8 @@ def ingest(
     Readings are applied per sensor in time order; one older than the sensor's last reading is
     stored for the trend but changes no state (`late`). A re-sent reading (same sensor and time)
     is stored once. Each state change is a `sensor.state_changed` event; a rise into (a worse)
-    alarm issues or escalates the source's one warning.
+    alarm issues or escalates the source's one warning; a fault (or recovery) updates the blind
+    detectors of an orange or red warning there.
     """
     now = clock.now()
     by_ref, sensors = _lock(session, readings)
@@ -357,6 +358,8 @@ def ingest(
 
     state_changes = _record_transitions(session, transitions, clock=clock)
     raised = alarms.raise_warnings(session, peaks=peaks, clock=clock)
+    sight = {t[0] for t in transitions if t[1] in alarms.BLIND or t[2] in alarms.BLIND}
+    raised += alarms.watch_blind_spots(session, sensor_ids=sight, clock=clock)
     return Ingested(
         accepted=len(resolved), stored=stored, late=late, state_changes=state_changes, warnings=raised
     )

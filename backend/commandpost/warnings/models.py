@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commandpost.db import Base, Versioned
@@ -53,4 +54,8 @@ class Warning(Versioned, Base):
     cleared_at: Mapped[datetime | None]
     cleared_by: Mapped[str | None] = mapped_column(String(100))
     exercise_id: Mapped[int | None] = mapped_column(index=True)
+    # Whom the duty roster called because nobody acknowledged it: [{step, person, role, phone, rank, at}].
+    roster_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
+    # The source's detectors offline or in fault while it is orange or red: [{sensor, ref, state, since}].
+    blind_detectors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime]

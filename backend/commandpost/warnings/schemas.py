@@ -93,6 +93,8 @@ def warning_feature(warning: Warning) -> dict[str, Any]:
             "acknowledged_by": warning.acknowledged_by,
             "cleared_at": _iso(warning.cleared_at),
             "cleared_by": warning.cleared_by,
+            "roster_calls": warning.roster_calls or [],
+            "blind_detectors": warning.blind_detectors or [],
             "exercise_id": warning.exercise_id,
             "version": warning.version,
             "updated_at": _iso(warning.updated_at),

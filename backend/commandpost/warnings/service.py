@@ -14,7 +14,6 @@ from commandpost.clock import Clock
 from commandpost.duty import service as duty
 from commandpost.duty.models import DutyRole, DutyShift
 from commandpost.errors import Conflict, InvalidTransition
-from commandpost.events import service as events
 from commandpost.events.models import Event
 from commandpost.incidents import service as incidents
 from commandpost.incidents.models import Incident, IncidentType
@@ -396,6 +395,9 @@ def _waiting(history: list[Event]) -> tuple[datetime | None, set[str], datetime 
                 # A fresh wait: someone had seen it, or it has only now become orange/red.
                 since, called, last_call = (event.at if severe else None), set(), None
             acknowledged = False
+        elif action == "blind_spot" and acknowledged:
+            # Detectors went blind after someone had seen it: it waits anew, from the top of the roster.
+            since, called, last_call, acknowledged = event.at, set(), None, False
         elif action == "escalated_to_person":
             called.add(event.payload.get("to", {}).get("person", ""))
             last_call = event.at
@@ -445,22 +447,71 @@ def escalate_unacknowledged(session: Session, *, clock: Clock, after: timedelta)
             "rank": nxt.rank,
             "shift": nxt.id,
         }
-        events.record(
+        # Kept on the warning too, so its card says who was called and when, not only the log.
+        call = {"step": step, "at": now.isoformat(), **to}
+        _save(
             session,
-            type=f"{WHAT}.escalated_to_person",
-            entity_type=WHAT,
-            entity_id=warning.id,
+            warning,
+            changes={"roster_calls": [*(warning.roster_calls or []), call]},
+            expected_version=None,
+            action="escalated_to_person",
+            actor=ROSTER_ESCALATION,
+            clock=clock,
             payload={
                 "to": to,
                 "step": step,
                 "unacknowledged_since": since.isoformat(),
                 "waited_s": round((now - since).total_seconds()),
-                "feature": warning_feature(warning),
             },
-            clock=clock,
-            actor=ROSTER_ESCALATION,
-            exercise_id=warning.exercise_id,
         )
-        session.flush()
         done.append({"warning": warning.id, "level": warning.level.value, "step": step, "to": to})
     return done
+
+
+def severe_in_force(
+    session: Session, *, hazard_source_ids: list[int], sensor_ids: list[int]
+) -> list[Warning]:
+    """Live orange and red warnings in force at these hazard sources, or of these lone sensors."""
+    if not hazard_source_ids and not sensor_ids:
+        return []
+    stmt = select(Warning).where(
+        Warning.status.in_(IN_FORCE),
+        Warning.level.in_(MUST_ACKNOWLEDGE),
+        Warning.exercise_id.is_(None),
+        Warning.hazard_source_id.in_(hazard_source_ids)
+        | (Warning.hazard_source_id.is_(None) & Warning.sensor_id.in_(sensor_ids)),
+    )
+    return list(session.scalars(stmt.order_by(Warning.id).with_for_update()))
+
+
+def note_blind_spot(
+    session: Session, *, warning: Warning, blind: list[dict[str, Any]], by: str, clock: Clock
+) -> str | None:
+    """Keep the list of a severe warning's detectors that are offline or in fault.
+
+    A detector newly gone blind is itself a warning: the warning says which, becomes active again
+    (to be acknowledged anew, and to go up the roster if nobody does). A detector back in sight is
+    taken off the list, and nothing more: the danger it was watching is not over. Returns what was
+    done ("blind_spot", "sight_restored") or None when the list is unchanged.
+    """
+    before = {d["sensor"]: d for d in warning.blind_detectors or []}
+    now = clock.now().isoformat()
+    listed = [d | {"since": before[d["sensor"]]["since"] if d["sensor"] in before else now} for d in blind]
+    new = sorted({d["sensor"] for d in blind} - set(before))
+    if not new and len(listed) == len(before):
+        return None
+    changes: dict[str, Any] = {"blind_detectors": listed}
+    action = "blind_spot" if new else "sight_restored"
+    if new and warning.status is WarningStatus.acknowledged:
+        changes |= {"status": WarningStatus.active, "acknowledged_at": None, "acknowledged_by": None}
+    _save(
+        session,
+        warning,
+        changes=changes,
+        expected_version=None,
+        action=action,
+        actor=by,
+        clock=clock,
+        payload={"blind": listed, "new": new},
+    )
+    return action

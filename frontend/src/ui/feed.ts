@@ -34,6 +34,61 @@ export function newestUnacknowledgedRed(warnings: Feature[]): { warning: Feature
   return { warning: red[0] ?? null, others: Math.max(0, red.length - 1) };
 }
 
+interface RosterCall {
+  step: number;
+  person: string;
+  role: string;
+  phone?: string | null;
+  at: string;
+}
+
+interface BlindDetector {
+  sensor: number;
+  ref?: string | null;
+  state: string;
+  since: string;
+}
+
+/** Whom the duty roster called because nobody acknowledged the warning, in call order. */
+export function rosterCalls(w: Feature): RosterCall[] {
+  const calls = w.properties["roster_calls"];
+  return Array.isArray(calls) ? (calls as RosterCall[]) : [];
+}
+
+/** The warning's detectors that are offline or in fault: where nobody can see the danger. */
+export function blindDetectors(w: Feature): BlindDetector[] {
+  const blind = w.properties["blind_detectors"];
+  return Array.isArray(blind) ? (blind as BlindDetector[]) : [];
+}
+
+function rosterLine(w: Feature): HTMLElement | null {
+  const calls = rosterCalls(w);
+  if (calls.length === 0) return null;
+  return h(
+    "div",
+    { class: "warning-roster", "data-calls": calls.length },
+    h("span", { class: "roster-label" }, t("feed.roster_called")),
+    ...calls.map((c) =>
+      h(
+        "span",
+        { class: "roster-call", title: c.phone ? `${c.person} ${c.phone}` : c.person },
+        t("feed.roster_call", { who: c.person, role: label("duty_role", c.role), at: clock(c.at) }),
+      ),
+    ),
+  );
+}
+
+function blindLine(w: Feature): HTMLElement | null {
+  const blind = blindDetectors(w);
+  if (blind.length === 0) return null;
+  const which = blind.map((d) => `${d.ref ?? d.sensor} ${label("sensor_state", d.state)}`).join("、");
+  return h(
+    "div",
+    { class: "warning-blind", "data-blind": blind.length, role: "status" },
+    t("feed.blind", { n: blind.length, which }),
+  );
+}
+
 export class WarningFeed {
   private fresh = new Set<unknown>();
   private scheduled = false;
@@ -121,6 +176,8 @@ export class WarningFeed {
         " · ",
         active ? label("warning_status", "active") : t("feed.acknowledged_by", { who: String(p["acknowledged_by"] ?? "") }),
       ),
+      blindLine(w),
+      rosterLine(w),
       h(
         "div",
         { class: "warning-actions" },

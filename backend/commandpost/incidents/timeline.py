@@ -168,7 +168,8 @@ def timeline(session: Session, *, incident_id: int) -> list[dict[str, Any]]:
             "entity_id": event.entity_id,
             "details": details,
         }
-        merged.append((event.at, 0, event.id, item))
+        # The report opens its timeline, though the checklist it opened was logged in the same flush.
+        merged.append((event.at, -1 if event.type == f"{incidents.WHAT}.created" else 0, event.id, item))
     merged.extend((entry.at, 1, entry.id, entry_dict(entry)) for entry in incident.timeline)
     merged.sort(key=lambda row: (row[0], row[1], row[2]))
     return [item for *_, item in merged]

@@ -131,3 +131,53 @@ def test_the_checklist_is_on_the_incident_panel_ticked_and_overdue(
     finally:
         context.close()
         api.close()
+
+
+def test_closing_under_a_committed_team_offers_the_stand_down_then_reopens(
+    browser: Any, timed_server: str
+) -> None:
+    api = httpx.Client(base_url=timed_server + "/api/v1", timeout=30)
+    reported = api.post(
+        "/incidents",
+        json={
+            "type": "fire",
+            "title": "浏览器测试：结案",
+            "location": {"type": "Point", "coordinates": list(PARK)},
+        },
+    )
+    incident_id = reported.json()["id"]
+    team = api.get(f"/incidents/{incident_id}/recommendations").json()["needs"][0]["candidates"][0]
+    sent = api.post(f"/incidents/{incident_id}/assignments", json={"team_id": team["team_id"]})
+    assert sent.status_code == 201, sent.text
+
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    try:
+        board = Dashboard(context.new_page(), timed_server)
+        page = board.page
+        page.goto(timed_server + "/")
+        page.locator("#operator").fill(OFFICER)
+        page.locator("#operator").dispatch_event("change")
+        page.locator(f".incident-list li[data-id='{incident_id}']").click()
+        view = page.locator(".incident-view")
+        view.locator(".btn-status[data-status='closed']").click()
+        # Refused: the team still on its way is named, and standing everything down is offered.
+        blocked = view.locator(".close-blocked")
+        blocked.wait_for(timeout=30_000)
+        assert team["name"] in blocked.inner_text()
+        assert api.get(f"/incidents/{incident_id}").json()["properties"]["status"] == "reported"
+        blocked.locator(".btn-stand-down").click()
+        view.locator(".reopen-form").wait_for(timeout=30_000)
+        assert api.get(f"/incidents/{incident_id}").json()["properties"]["status"] == "closed"
+        assert api.get(f"/teams/{team['team_id']}").json()["properties"]["status"] == "available"
+        view.locator(".timeline-list", has_text="全部撤回").wait_for(timeout=30_000)
+        # Reopened with a reason.
+        view.locator(".reopen-form input[name=reason]").fill("现场复燃")
+        view.locator(".reopen-form button[type=submit]").click()
+        view.locator(".timeline-list", has_text="事件重新打开：现场复燃").wait_for(timeout=30_000)
+        stored = api.get(f"/incidents/{incident_id}").json()["properties"]
+        assert stored["status"] == "confirmed"
+        assert view.locator(".reopen-form").count() == 0
+        assert board.errors == []
+    finally:
+        context.close()
+        api.close()

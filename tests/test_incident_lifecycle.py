@@ -5,17 +5,25 @@ dispatching ticks the plan's first-dispatch action, and the timeline shows all o
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from commandpost.clock import FrozenClock
+from commandpost.config import Settings
+from commandpost.dispatch import service as dispatch
 from commandpost.events.models import Event
-from dispatch_support import A, C, incident, load_grid, plan, team
+from commandpost.incidents import service as incidents
+from commandpost.routing.service import Router
+from dispatch_support import A, C, incident, load_grid, plan, served, team
 from test_materials_dispatch import catalogue, depot, line
 
 SCENE = (118.939, 25.1003)  # on 南路, just west of C
@@ -164,6 +172,60 @@ def test_a_returning_team_does_not_hold_the_incident_open(client: TestClient, gr
     step(client, incident_id, send(client, incident_id, unit), "en_route", "on_scene", "returning")
     assert close(client, incident_id).status_code == 200
     assert status_of(client, "teams", unit) == "returning"
+
+
+def _wait_for_a_lock_wait(engine: Engine, *, unless: Callable[[], bool]) -> None:
+    """Until another session of this PostgreSQL database waits for a row lock, or `unless()`; 20 s at most."""
+    deadline = time.monotonic() + 20
+    with engine.connect() as conn:
+        while time.monotonic() < deadline and not unless():
+            waiting = conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+            if waiting:
+                return
+            conn.rollback()
+            time.sleep(0.05)
+
+
+def test_a_close_racing_a_dispatch_waits_for_it_and_then_refuses(
+    client: TestClient,
+    grid: None,
+    settings: Settings,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    clock: FrozenClock,
+    backend: str,
+) -> None:
+    incident_id = incident(client, SCENE)
+    unit = team(client, "西路危化队", A, ["hazmat"])
+    answers: list[httpx.Response] = []
+    with served(settings, engine, clock) as base, sessions() as dispatching:
+        # A dispatcher's command has found the incident open and not yet added its team when the
+        # officer closes the incident.
+        incidents.get_open(dispatching, incident_id=incident_id)
+        closer = threading.Thread(
+            target=lambda: answers.append(
+                httpx.post(
+                    f"{base}/api/v1/incidents/{incident_id}/status", json={"status": "closed"}, timeout=60
+                )
+            )
+        )
+        closer.start()
+        if backend == "postgis":
+            _wait_for_a_lock_wait(engine, unless=lambda: bool(answers))
+        dispatch.assign(
+            dispatching, incident_id=incident_id, team_id=unit, need=None, router=Router(), clock=clock
+        )
+        dispatching.commit()
+        closer.join(timeout=60)
+    [answer] = answers
+    assert answer.status_code == 409, answer.text
+    assert [t["team_id"] for t in answer.json()["teams"]] == [unit]
+    assert status_of(client, "incidents", incident_id) == "reported"
 
 
 def test_stand_down_goes_only_with_closing(client: TestClient) -> None:

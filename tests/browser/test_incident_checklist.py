@@ -159,6 +159,14 @@ def test_closing_under_a_committed_team_offers_the_stand_down_then_reopens(
         page.locator("#operator").dispatch_event("change")
         page.locator(f".incident-list li[data-id='{incident_id}']").click()
         view = page.locator(".incident-view")
+        # No level yet: no checklist. Setting one on the panel opens that level's plan.
+        view.locator(".checklist").wait_for(timeout=30_000)
+        assert view.locator(".check-item").count() == 0
+        view.locator("select.level-select").select_option("III")
+        view.locator(".check-item").first.wait_for(timeout=30_000)
+        fire_iii = api.get("/response-plans/fire/III").json()
+        assert view.locator(".check-item").count() == len(fire_iii["actions"])
+        assert api.get(f"/incidents/{incident_id}").json()["properties"]["response_level"] == "III"
         view.locator(".btn-status[data-status='closed']").click()
         # Refused: the team still on its way is named, and standing everything down is offered.
         blocked = view.locator(".close-blocked")

@@ -3,7 +3,7 @@
 // dispatch (with an idempotency key), routes, material requests, closing (standing down what is still
 // committed) and reopening, and its timeline.
 
-import { ApiError, get, newKey, post } from "../api";
+import { ApiError, get, newKey, post, request } from "../api";
 import { centreOf, type App } from "../app";
 import { clock, fill, h, keepFormState, num } from "../dom";
 import {
@@ -160,7 +160,9 @@ export class IncidentPanel {
     if (event.entity_type === "incident" && event.entity_id === this.selected) return true;
     const p = event.payload ?? {};
     const feature = p["feature"] as Feature | undefined;
-    return p["incident_id"] === this.selected || feature?.properties?.["incident_id"] === this.selected;
+    // Assignments and closures are features; a material request is a plain entity carrying incident_id.
+    const owner = feature?.properties?.["incident_id"] ?? (feature as Record<string, unknown> | undefined)?.["incident_id"];
+    return p["incident_id"] === this.selected || owner === this.selected;
   }
 
   private refreshSoon(): void {
@@ -394,7 +396,21 @@ export class IncidentPanel {
         { class: "chips" },
         h("span", { class: "chip", style: { background: INCIDENT_STATUS_COLOURS[status], color: "#0b1220" } }, label("incident_status", status)),
         h("span", { class: "chip" }, label("incident_type", p["type"])),
-        p["response_level"] ? h("span", { class: "chip" }, label("response_level", p["response_level"])) : null,
+        status === "closed"
+          ? p["response_level"]
+            ? h("span", { class: "chip" }, label("response_level", p["response_level"]))
+            : null
+          : h(
+              "select",
+              {
+                // No name: it shows the stored level, never a value kept across a live redraw.
+                class: "level-select",
+                "aria-label": t("incidents.form.level"),
+                onchange: (e: Event) => this.changeLevel(f, (e.target as HTMLSelectElement).value),
+              },
+              p["response_level"] ? null : h("option", { value: "", selected: true }, `${t("incidents.form.level")} —`),
+              LEVELS.map((v) => h("option", { value: v, selected: v === p["response_level"] }, label("response_level", v))),
+            ),
       ),
       p["description"] ? h("p", { class: "incident-desc" }, String(p["description"])) : null,
       h(
@@ -767,6 +783,23 @@ export class IncidentPanel {
     this.detail = updated;
     const { timeline: _timeline, ...props } = updated.properties;
     this.app.store.upsert("incidents", { ...updated, properties: props });
+  }
+
+  /** A new response level: its plan's checklist opens with it. */
+  private async changeLevel(f: Feature, level: string): Promise<void> {
+    if (!level) return;
+    try {
+      const updated = await request<Feature>(`/api/v1/incidents/${f.id}`, {
+        method: "PATCH",
+        body: { response_level: level, version: f.properties["version"] },
+      });
+      this.accept(updated);
+      this.app.toast(t("toast.level_changed", { level: label("response_level", level) }));
+    } catch (error) {
+      this.app.fail(error);
+    } finally {
+      if (this.selected !== null) void this.load(this.selected, true);
+    }
   }
 
   private async changeStatus(f: Feature, status: string, standDown = false): Promise<void> {

@@ -154,8 +154,7 @@ def update(
 ) -> Incident:
     """Edit an incident's record, refusing an edit made on a stale version."""
     incident = get(session, incident_id=incident_id)
-    asked = changes.model_dump(mode="json", exclude_unset=True, exclude={"version"})
-    values = _columns(asked)
+    values = _columns(changes.model_dump(mode="json", exclude_unset=True, exclude={"version"}))
     if "hazard_source_id" in values:
         require_hazard_source(session, values["hazard_source_id"])
     changed = sorted(values)

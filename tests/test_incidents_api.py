@@ -190,7 +190,9 @@ def test_timeline_merges_notes_status_lines_and_events_oldest_first(
     assert items[0]["text"] == f"reported: {LEAK['title']}"
     assert items[1]["text"] == "消防队已出发"
     assert items[2]["text"] == "status: reported → confirmed"
-    assert items[3]["text"] == "edited: response_level"
+    # A level change shows what it was and what it became.
+    assert items[3]["text"] == "edited: response_level: III → II"
+    assert items[3]["details"]["changes"] == {"response_level": {"from": "III", "to": "II"}}
     assert [i["at"] for i in items] == sorted(i["at"] for i in items)
     # The single incident carries the same timeline.
     assert client.get(url).json()["properties"]["timeline"] == items

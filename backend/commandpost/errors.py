@@ -58,3 +58,9 @@ class InvalidTransition(Conflict):
 
 class Unavailable(DomainError):
     title = "Dependency unavailable"
+
+
+class StillCommitted(Conflict):
+    """Something cannot end while resources are still committed to it; `teams`/`materials` list them."""
+
+    title = "Resources still committed"

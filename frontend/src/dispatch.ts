@@ -205,3 +205,52 @@ export function parseMaterialRequests(body: unknown): MaterialRequest[] {
   }
   return out;
 }
+
+/** One action of the incident's response-plan checklist. */
+export interface ChecklistItem {
+  id: number;
+  code: string;
+  action: string;
+  role: string;
+  dueAt: string;
+  doneAt: string | null;
+  doneBy: string | null;
+  version: number | null;
+}
+
+export interface Checklist {
+  plan: string | null;
+  level: string | null;
+  /** The server's time when it answered, as milliseconds since the epoch (NaN when not said). */
+  asOf: number;
+  items: ChecklistItem[];
+}
+
+/** The answer of `GET /incidents/{id}/checklist`, oldest deadline first. */
+export function parseChecklist(body: unknown): Checklist {
+  const obj = isObj(body) ? body : {};
+  const items = itemsOf(obj)
+    .map((item): ChecklistItem | null => {
+      const id = num(item["id"]);
+      const dueAt = str(item["due_at"]);
+      if (id === null || dueAt === null) return null;
+      return {
+        id,
+        code: str(item["code"]) ?? "",
+        action: str(item["action"]) ?? "",
+        role: str(item["role"]) ?? "",
+        dueAt,
+        doneAt: str(item["done_at"]),
+        doneBy: str(item["done_by"]),
+        version: num(item["version"]),
+      };
+    })
+    .filter((item): item is ChecklistItem => item !== null)
+    .sort((a, b) => Date.parse(a.dueAt) - Date.parse(b.dueAt) || a.id - b.id);
+  return { plan: str(obj["plan"]), level: str(obj["response_level"]), asOf: Date.parse(String(obj["as_of"] ?? "")), items };
+}
+
+/** Not done and past its deadline at `now` (milliseconds, on the server's clock). */
+export function isOverdue(item: ChecklistItem, now: number): boolean {
+  return item.doneAt === null && Date.parse(item.dueAt) < now;
+}

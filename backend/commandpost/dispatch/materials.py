@@ -25,7 +25,6 @@ from commandpost.dispatch.models import AllocationStatus, MaterialAllocation, Ma
 from commandpost.dispatch.schemas import AllocationStep, MaterialRequestCreate, request_entity
 from commandpost.errors import InvalidInput, InvalidTransition, NotFound, OutOfStock
 from commandpost.incidents import service as incidents
-from commandpost.incidents.models import IncidentStatus
 from commandpost.resources import Page
 from commandpost.routing import service as routing
 
@@ -57,9 +56,7 @@ def request_materials(
     clock: Clock,
 ) -> MaterialRequest:
     """Ask for materials for an incident; reserve them from the nearest depots that have them."""
-    incident = incidents.get(session, incident_id=incident_id)
-    if incident.status is IncidentStatus.closed:
-        raise InvalidTransition(f"incident {incident_id} is closed", field="incident_id")
+    incident = incidents.get_open(session, incident_id=incident_id)
     units: dict[str, str] = {}
     for i, item in enumerate(data.items):
         material = session.get(Material, item.material)
@@ -262,3 +259,54 @@ def change_allocation(
         actor=actor,
     )
     return request
+
+
+def _reserved(session: Session, *, incident_id: int) -> list[MaterialAllocation]:
+    return list(
+        session.scalars(
+            select(MaterialAllocation)
+            .where(
+                MaterialAllocation.incident_id == incident_id,
+                MaterialAllocation.status == AllocationStatus.reserved,
+            )
+            .order_by(MaterialAllocation.id)
+        )
+    )
+
+
+def _allocation_line(session: Session, allocation: MaterialAllocation) -> dict[str, Any]:
+    depot = session.get(Depot, allocation.depot_id)
+    material = session.get(Material, allocation.material_code)
+    return {
+        "allocation_id": allocation.id,
+        "request_id": allocation.request_id,
+        "depot_id": allocation.depot_id,
+        "depot_name": depot.name if depot is not None else None,
+        "material": allocation.material_code,
+        "quantity": allocation.quantity,
+        "unit": material.unit if material is not None else None,
+    }
+
+
+def reserved_for(session: Session, *, incident_id: int) -> list[dict[str, Any]]:
+    """The materials still reserved for an incident in the depots (not yet sent out)."""
+    return [_allocation_line(session, a) for a in _reserved(session, incident_id=incident_id)]
+
+
+def release_reserved(
+    session: Session, *, incident_id: int, clock: Clock, actor: str | None = None
+) -> list[dict[str, Any]]:
+    """Cancel every allocation still reserved for the incident: its stock is available again at its
+    depot; each is its depot's and its request's event."""
+    released = []
+    for allocation in _reserved(session, incident_id=incident_id):
+        released.append(_allocation_line(session, allocation))
+        change_allocation(
+            session,
+            incident_id=incident_id,
+            allocation_id=allocation.id,
+            step=AllocationStep.cancelled,
+            clock=clock,
+            actor=actor,
+        )
+    return released

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from commandpost import resources
 from commandpost.clock import Clock
-from commandpost.dispatch.models import ChecklistItem, ResponsePlan
+from commandpost.dispatch.models import Assignment, ChecklistItem, ResponsePlan
 from commandpost.dispatch.schemas import ActionDone, PlanPut, checklist_entity, plan_entity
 from commandpost.errors import Conflict, InvalidInput, NotFound
 from commandpost.events import service as events
@@ -159,6 +159,13 @@ def open_checklist(session: Session, *, incident: Incident, at: datetime) -> lis
     if plan is None or incident.response_level is None:
         return []
     present = set(session.scalars(select(ChecklistItem.code).where(ChecklistItem.incident_id == incident.id)))
+    # Teams sent before the level was set have already done the plan's dispatch action.
+    first_sent = session.execute(
+        select(Assignment.assigned_at, Assignment.assigned_by)
+        .where(Assignment.incident_id == incident.id)
+        .order_by(Assignment.id)
+        .limit(1)
+    ).first()
     opened = []
     for action in plan.actions:
         if action["code"] in present:
@@ -172,6 +179,9 @@ def open_checklist(session: Session, *, incident: Incident, at: datetime) -> lis
             opened_at=at,
             due_at=at + timedelta(minutes=int(action["within_minutes"])),
         )
+        if action["code"] == FIRST_TEAMS_DISPATCHED and first_sent is not None:
+            item.done_at, item.done_by = first_sent
+            item.note = "teams were dispatched before the level was set"
         session.add(item)
         opened.append(item)
     if opened:
@@ -185,7 +195,13 @@ def open_checklist(session: Session, *, incident: Incident, at: datetime) -> lis
                 "plan": plan.name,
                 "response_level": level.value,
                 "actions": [
-                    {"code": i.code, "action": i.action, "role": i.role, "due_at": i.due_at.isoformat()}
+                    {
+                        "code": i.code,
+                        "action": i.action,
+                        "role": i.role,
+                        "due_at": i.due_at.isoformat(),
+                        "done_at": i.done_at.isoformat() if i.done_at else None,
+                    }
                     for i in opened
                 ],
                 "feature": incident_feature(incident),
@@ -246,14 +262,36 @@ def complete(
             f"“{item.action}” was already done at {item.done_at.isoformat()} by {item.done_by or 'someone'}",
             field="item_id",
         )
+    return _done(
+        session,
+        incident=incident,
+        item=item,
+        by=data.by,
+        note=data.note,
+        expected_version=item.version if data.version is None else data.version,
+        clock=clock,
+    )
+
+
+def _done(
+    session: Session,
+    *,
+    incident: Incident,
+    item: ChecklistItem,
+    by: str | None,
+    note: str | None,
+    expected_version: int,
+    clock: Clock,
+    automatic: bool = False,
+) -> ChecklistItem:
     now = clock.now()
     resources.update_versioned(
         session,
         item,
-        changes={"done_at": now, "done_by": data.by, "note": data.note},
-        expected_version=item.version if data.version is None else data.version,
+        changes={"done_at": now, "done_by": by, "note": note},
+        expected_version=expected_version,
         snapshot=lambda row: checklist_entity(row, now=now),
-        what=f"checklist action {item_id}",
+        what=f"checklist action {item.id}",
     )
     resources.record_change(
         session,
@@ -261,8 +299,37 @@ def complete(
         row=incident,
         action="action_done",
         feature=incident_feature(incident),
-        payload={"item": checklist_entity(item, now=now), "late": now > item.due_at},
+        payload={"item": checklist_entity(item, now=now), "late": now > item.due_at, "automatic": automatic},
         clock=clock,
-        actor=data.by,
+        actor=by,
     )
     return item
+
+
+# The plan action a dispatch does by itself: the first team sent ticks it, nobody needs to.
+FIRST_TEAMS_DISPATCHED = "dispatch_first_response"
+
+
+def tick_first_dispatch(
+    session: Session, *, incident: Incident, team_name: str, clock: Clock, actor: str | None
+) -> ChecklistItem | None:
+    """A team was dispatched: the plan's "first teams dispatched" action is done, if it is still open."""
+    item = session.scalars(
+        select(ChecklistItem).where(
+            ChecklistItem.incident_id == incident.id,
+            ChecklistItem.code == FIRST_TEAMS_DISPATCHED,
+            ChecklistItem.done_at.is_(None),
+        )
+    ).one_or_none()
+    if item is None:
+        return None
+    return _done(
+        session,
+        incident=incident,
+        item=item,
+        by=actor,
+        note=f"{team_name} dispatched",
+        expected_version=item.version,
+        clock=clock,
+        automatic=True,
+    )

@@ -50,7 +50,10 @@ class PlanNeed(InModel):
 class PlanAction(InModel):
     """What the plan says must be done, by which role, within how many minutes of the level being set."""
 
-    code: Code = Field(examples=["notify_leader"])
+    code: Code = Field(
+        examples=["notify_leader"],
+        description="`dispatch_first_response` is ticked by the first team dispatched; the rest by hand",
+    )
     action: str = Field(min_length=1, max_length=300, examples=["报告带班领导"])
     role: str = Field(min_length=1, max_length=60, examples=["duty_officer"])
     within_minutes: int = Field(ge=1, le=10_080)

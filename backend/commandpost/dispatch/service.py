@@ -25,7 +25,7 @@ from commandpost.dispatch.models import Assignment, AssignmentStatus
 from commandpost.dispatch.schemas import StagingRequest, TeamStep, assignment_feature
 from commandpost.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from commandpost.incidents import service as incidents
-from commandpost.incidents.models import Incident, IncidentStatus
+from commandpost.incidents.models import Incident
 from commandpost.incidents.schemas import incident_feature
 from commandpost.resources import Page
 from commandpost.routing import service as routing
@@ -38,10 +38,7 @@ WHAT = "assignment"
 
 
 def _open_incident(session: Session, incident_id: int) -> Incident:
-    incident = incidents.get(session, incident_id=incident_id)
-    if incident.status is IncidentStatus.closed:
-        raise InvalidTransition(f"incident {incident_id} is closed", field="incident_id")
-    return incident
+    return incidents.get_open(session, incident_id=incident_id)
 
 
 # --- recommendations ---------------------------------------------------------------------
@@ -393,6 +390,7 @@ def assign(
         clock=clock,
         actor=actor,
     )
+    plans.tick_first_dispatch(session, incident=incident, team_name=team.name, clock=clock, actor=actor)
     return assignment
 
 
@@ -462,6 +460,67 @@ def advance(
         actor=actor,
     )
     return assignment
+
+
+# Steps at which a team is still held by its incident; a returning team is released, on its way home.
+HELD = (AssignmentStatus.dispatched, AssignmentStatus.en_route, AssignmentStatus.on_scene)
+
+
+def _held(session: Session, *, incident_id: int) -> list[tuple[Assignment, str]]:
+    rows = session.execute(
+        select(Assignment, Team.name)
+        .join(Team, Team.id == Assignment.team_id)
+        .where(
+            Assignment.incident_id == incident_id,
+            Assignment.active.is_(True),
+            Assignment.status.in_(HELD),
+        )
+        .order_by(Assignment.id)
+    )
+    return [(assignment, name) for assignment, name in rows]
+
+
+def held_teams(session: Session, *, incident_id: int) -> list[dict[str, Any]]:
+    """The teams an incident still holds: sent, on their way or on scene, not yet released."""
+    return [
+        {
+            "assignment_id": assignment.id,
+            "team_id": assignment.team_id,
+            "team_name": name,
+            "status": assignment.status.value,
+        }
+        for assignment, name in _held(session, incident_id=incident_id)
+    ]
+
+
+def stand_down_teams(
+    session: Session, *, incident_id: int, clock: Clock, actor: str | None = None
+) -> list[dict[str, Any]]:
+    """Release every team the incident holds: one not yet on scene is recalled (available at once),
+    one on scene is sent home (returning); each step is its assignment's and its team's event."""
+    released = []
+    for assignment, name in _held(session, incident_id=incident_id):
+        step = TeamStep.returning if assignment.status is AssignmentStatus.on_scene else TeamStep.available
+        before = assignment.status
+        after = advance(
+            session,
+            incident_id=incident_id,
+            assignment_id=assignment.id,
+            step=step,
+            expected_version=None,
+            clock=clock,
+            actor=actor,
+        )
+        released.append(
+            {
+                "assignment_id": after.id,
+                "team_id": after.team_id,
+                "team_name": name,
+                "from": before.value,
+                "to": after.status.value,
+            }
+        )
+    return released
 
 
 def reroute(

@@ -5,13 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from commandpost.incidents import service
+from commandpost.incidents import flows, service
+from commandpost.incidents import timeline as history
 from commandpost.incidents.models import IncidentStatus, IncidentType
 from commandpost.incidents.schemas import (
     IncidentCreate,
     IncidentStatusChange,
     IncidentUpdate,
     NoteIn,
+    Reopening,
     entry_dict,
     incident_feature,
 )
@@ -35,7 +37,7 @@ def _full(db: Session, incident_id: int) -> Response:
     """The incident with its merged timeline, as every single-incident answer shows it."""
     incident = service.get(db, incident_id=incident_id)
     return feature_response(
-        incident_feature(incident, timeline=service.timeline(db, incident_id=incident_id))
+        incident_feature(incident, timeline=history.timeline(db, incident_id=incident_id))
     )
 
 
@@ -72,7 +74,7 @@ def get_incident(incident_id: int, db: SessionDep) -> Response:
 def create_incident(body: IncidentCreate, db: SessionDep, clock: ClockDep) -> Response:
     incident = service.create(db, data=body, clock=clock)
     db.commit()
-    feature = incident_feature(incident, timeline=service.timeline(db, incident_id=incident.id))
+    feature = incident_feature(incident, timeline=history.timeline(db, incident_id=incident.id))
     return feature_response(feature, status_code=201, location=f"/api/v1/incidents/{incident.id}")
 
 
@@ -91,14 +93,19 @@ def update_incident(
     return _full(db, incident_id)
 
 
-@router.post("/{incident_id}/status", summary="Move an incident along its flow (allowed transitions only)")
+@router.post(
+    "/{incident_id}/status",
+    summary="Move an incident along its flow; closing is refused (409, listing them) while teams or "
+    "reserved materials are still committed, unless `stand_down` releases them with it",
+)
 def change_status(
     incident_id: int, body: IncidentStatusChange, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
-    service.change_status(
+    flows.change_status(
         db,
         incident_id=incident_id,
         status=body.status,
+        stand_down=body.stand_down,
         expected_version=expected_version(body.version, if_match),
         clock=clock,
         actor=body.by,
@@ -107,9 +114,25 @@ def change_status(
     return _full(db, incident_id)
 
 
+@router.post("/{incident_id}/reopen", summary="Reopen a closed incident, saying why (it becomes confirmed)")
+def reopen(
+    incident_id: int, body: Reopening, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+) -> Response:
+    service.reopen(
+        db,
+        incident_id=incident_id,
+        reason=body.reason,
+        by=body.by,
+        expected_version=expected_version(body.version, if_match),
+        clock=clock,
+    )
+    db.commit()
+    return _full(db, incident_id)
+
+
 @router.get("/{incident_id}/timeline", summary="The incident's log and events, oldest first")
 def get_timeline(incident_id: int, db: SessionDep) -> Response:
-    items = service.timeline(db, incident_id=incident_id)
+    items = history.timeline(db, incident_id=incident_id)
     return entity_response({"incident_id": incident_id, "items": items})
 
 

@@ -46,7 +46,7 @@ INCIDENT_FLOW: dict[IncidentStatus, frozenset[IncidentStatus]] = {
     IncidentStatus.confirmed: frozenset({IncidentStatus.responding, IncidentStatus.closed}),
     IncidentStatus.responding: frozenset({IncidentStatus.contained}),
     IncidentStatus.contained: frozenset({IncidentStatus.closed, IncidentStatus.responding}),
-    IncidentStatus.closed: frozenset(),
+    IncidentStatus.closed: frozenset(),  # only reopened, with a reason (service.reopen)
 }
 
 

@@ -66,6 +66,21 @@ class IncidentUpdate(UpdateModel):
 class IncidentStatusChange(InModel):
     status: IncidentStatus
     by: str | None = Field(default=None, max_length=100, description="who made the change")
+    stand_down: bool = Field(
+        default=False,
+        description="when closing: release the teams still sent and return the stock still reserved "
+        "(without it, closing an incident that holds any is refused with 409 listing them)",
+    )
+    version: int | None = Field(
+        default=None, ge=1, description="the version you read, if you want it checked"
+    )
+
+
+class Reopening(InModel):
+    """A closed incident reopened by the duty officer, who says why."""
+
+    by: str = Field(min_length=1, max_length=100, examples=["值班员 林晓"])
+    reason: str = Field(min_length=1, max_length=1000, examples=["现场复燃，需重新处置"])
     version: int | None = Field(
         default=None, ge=1, description="the version you read, if you want it checked"
     )

@@ -10,9 +10,7 @@ from sqlalchemy.orm import Session
 
 from commandpost import db, geo, resources
 from commandpost.clock import Clock
-from commandpost.errors import InvalidInput, InvalidTransition
-from commandpost.events import service as events
-from commandpost.events.models import Event
+from commandpost.errors import InvalidInput, InvalidTransition, NotFound
 from commandpost.hazards.models import HazardSource
 from commandpost.incidents.models import (
     INCIDENT_FLOW,
@@ -25,9 +23,6 @@ from commandpost.incidents.schemas import IncidentCreate, IncidentUpdate, entry_
 from commandpost.resources import Page
 
 WHAT = "incident"
-
-# Events whose content is already a line of the stored log; the merged timeline shows them once.
-_MIRRORED_IN_LOG = frozenset({"incident.note_added", "incident.status_changed"})
 
 # The time column each status stamps when it is reached.
 _STAMPS: dict[IncidentStatus, str] = {
@@ -62,9 +57,31 @@ def list_incidents(
     return resources.page(session, stmt, limit=limit, offset=offset)
 
 
-def get(session: Session, *, incident_id: int) -> Incident:
-    """One incident, or NotFound."""
+def get(session: Session, *, incident_id: int, for_update: bool = False) -> Incident:
+    """One incident, or NotFound; `for_update` locks it (PostGIS) until the transaction ends."""
+    if for_update:
+        row = session.get(Incident, incident_id, with_for_update=True, populate_existing=True)
+        if row is None:
+            raise NotFound(f"{WHAT} {incident_id} does not exist", field="id")
+        return row
     return resources.fetch(session, Incident, incident_id, what=WHAT)
+
+
+def get_open(session: Session, *, incident_id: int) -> Incident:
+    """An incident that is not closed, held so that nobody can close it before this transaction ends.
+
+    A shared lock on PostGIS: commands that add to an incident (a team, materials) run side by side,
+    and closing it (which takes the row exclusively) waits for them and then sees what they added.
+    """
+    incident = session.get(Incident, incident_id, with_for_update={"read": True}, populate_existing=True)
+    if incident is None:
+        raise NotFound(f"{WHAT} {incident_id} does not exist", field="id")
+    if incident.status is IncidentStatus.closed:
+        raise InvalidTransition(
+            f"incident {incident_id} is closed; reopen it first (POST /incidents/{incident_id}/reopen)",
+            field="incident_id",
+        )
+    return incident
 
 
 def require_hazard_source(session: Session, hazard_source_id: int | None) -> None:
@@ -141,6 +158,7 @@ def update(
     if "hazard_source_id" in values:
         require_hazard_source(session, values["hazard_source_id"])
     changed = sorted(values)
+    before = incident_feature(incident)
     values["updated_at"] = clock.now()
     resources.update_versioned(
         session,
@@ -156,11 +174,40 @@ def update(
         row=incident,
         action="updated",
         feature=incident_feature(incident),
-        payload={"changed": changed},
+        payload={"changed": changed, "changes": _differences(before, incident_feature(incident), changed)},
         clock=clock,
         actor=actor,
     )
     return incident
+
+
+def _differences(
+    before: dict[str, Any], after: dict[str, Any], fields: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Each changed field's old and new value, as the incident's feature shows them."""
+    out = {}
+    for name in fields:
+        old, new = (
+            (before["geometry"], after["geometry"])
+            if name == "location"
+            else (before["properties"].get(name), after["properties"].get(name))
+        )
+        if old != new:
+            out[name] = {"from": old, "to": new}
+    return out
+
+
+def require_transition(incident: Incident, status: IncidentStatus) -> None:
+    """Refuse a status the incident cannot move to from where it is (INCIDENT_FLOW)."""
+    allowed = INCIDENT_FLOW[incident.status]
+    if status not in allowed:
+        can = ", ".join(s.value for s in IncidentStatus if s in allowed)
+        if incident.status is IncidentStatus.closed:
+            can = f"nothing: reopen it with a reason (POST /incidents/{incident.id}/reopen)"
+        raise InvalidTransition(
+            f"an incident that is {incident.status.value} cannot become {status.value}; it can become: {can}",
+            field="status",
+        )
 
 
 def change_status(
@@ -172,16 +219,13 @@ def change_status(
     clock: Clock,
     actor: str | None = None,
 ) -> Incident:
-    """Move an incident along INCIDENT_FLOW (reported → confirmed → responding → …), logging it."""
+    """Move an incident along INCIDENT_FLOW (reported → confirmed → responding → …), logging it.
+
+    Closing goes through `flows.change_status`, which first makes sure nothing is still committed.
+    """
     incident = get(session, incident_id=incident_id)
     before = incident.status
-    allowed = INCIDENT_FLOW[before]
-    if status not in allowed:
-        can = ", ".join(s.value for s in IncidentStatus if s in allowed) or "nothing: it is final"
-        raise InvalidTransition(
-            f"an incident that is {before.value} cannot become {status.value}; it can become: {can}",
-            field="status",
-        )
+    require_transition(incident, status)
     now = clock.now()
     changes: dict[str, Any] = {"status": status, "updated_at": now}
     if status in _STAMPS:
@@ -210,6 +254,54 @@ def change_status(
     return incident
 
 
+# Where a reopened incident goes: someone on duty has confirmed there is something to handle again.
+REOPENED_AS = IncidentStatus.confirmed
+
+
+def reopen(
+    session: Session,
+    *,
+    incident_id: int,
+    reason: str,
+    by: str,
+    expected_version: int | None = None,
+    clock: Clock,
+) -> Incident:
+    """Reopen a closed incident, saying why: it becomes confirmed again and can take teams and materials."""
+    incident = get(session, incident_id=incident_id, for_update=True)
+    if incident.status is not IncidentStatus.closed:
+        raise InvalidTransition(
+            f"incident {incident_id} is {incident.status.value}, not closed: there is nothing to reopen",
+            field="status",
+        )
+    now = clock.now()
+    closed_at = incident.closed_at
+    resources.update_versioned(
+        session,
+        incident,
+        changes={"status": REOPENED_AS, "closed_at": None, "contained_at": None, "updated_at": now},
+        expected_version=incident.version if expected_version is None else expected_version,
+        snapshot=incident_feature,
+        what=WHAT,
+    )
+    resources.record_change(
+        session,
+        entity_type=WHAT,
+        row=incident,
+        action="reopened",
+        feature=incident_feature(incident),
+        payload={
+            "from": IncidentStatus.closed.value,
+            "to": REOPENED_AS.value,
+            "reason": reason,
+            "closed_at": closed_at.isoformat() if closed_at else None,
+        },
+        clock=clock,
+        actor=by,
+    )
+    return incident
+
+
 def add_note(
     session: Session, *, incident_id: int, text: str, author: str | None, clock: Clock
 ) -> TimelineEntry:
@@ -227,34 +319,3 @@ def add_note(
         actor=author,
     )
     return entry
-
-
-def _event_text(event: Event) -> str:
-    payload = event.payload or {}
-    if event.type == f"{WHAT}.created":
-        title = ((payload.get("feature") or {}).get("properties") or {}).get("title")
-        return f"reported: {title}" if title else "reported"
-    if event.type == f"{WHAT}.updated" and payload.get("changed"):
-        return "edited: " + ", ".join(payload["changed"])
-    return event.type.removeprefix(f"{WHAT}.").replace("_", " ")
-
-
-def timeline(session: Session, *, incident_id: int) -> list[dict[str, Any]]:
-    """The incident's log lines and its other events, merged oldest first (an event first on a tie)."""
-    incident = get(session, incident_id=incident_id)
-    merged: list[tuple[datetime, int, dict[str, Any]]] = []
-    for event in events.for_entity(session, entity_type=WHAT, entity_id=incident.id):
-        if event.type in _MIRRORED_IN_LOG:
-            continue
-        item = {
-            "at": event.at.isoformat(),
-            "kind": "event",
-            "text": _event_text(event),
-            "author": event.actor,
-            "event_id": event.id,
-            "type": event.type,
-        }
-        merged.append((event.at, 0, item))
-    merged.extend((entry.at, 1, entry_dict(entry)) for entry in incident.timeline)
-    merged.sort(key=lambda row: (row[0], row[1]))
-    return [item for _, _, item in merged]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response
 
-from commandpost.incidents import service as incidents
+from commandpost.incidents import timeline as history
 from commandpost.incidents.schemas import incident_feature
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.warnings import service
@@ -123,9 +123,10 @@ def open_incident(
         by=body.by,
         type=body.type,
         title=body.title,
+        response_level=body.response_level,
         clock=clock,
         expected_version=expected_version(body.version, if_match),
     )
     db.commit()
-    feature = incident_feature(incident, timeline=incidents.timeline(db, incident_id=incident.id))
+    feature = incident_feature(incident, timeline=history.timeline(db, incident_id=incident.id))
     return feature_response(feature, status_code=201, location=f"/api/v1/incidents/{incident.id}")

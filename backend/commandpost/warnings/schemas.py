@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from commandpost import geo
-from commandpost.incidents.models import IncidentType
+from commandpost.incidents.models import IncidentType, ResponseLevel
 from commandpost.schemas import InModel, SiteIn
 from commandpost.warnings.models import WARNING_RANK, Warning, WarningLevel
 
@@ -66,6 +66,9 @@ class Escalation(WarningAction):
 
 class OpenIncident(WarningAction):
     type: IncidentType
+    response_level: ResponseLevel | None = Field(
+        default=None, description="defaults to the warning's colour: red I, orange II, yellow III, blue IV"
+    )
     title: str | None = Field(
         default=None, min_length=1, max_length=160, description="defaults to the warning's"
     )

@@ -16,7 +16,7 @@ from commandpost.duty.models import DutyRole, DutyShift
 from commandpost.errors import Conflict, InvalidTransition
 from commandpost.events.models import Event
 from commandpost.incidents import service as incidents
-from commandpost.incidents.models import Incident, IncidentType
+from commandpost.incidents.models import Incident, IncidentType, ResponseLevel
 from commandpost.incidents.schemas import IncidentCreate
 from commandpost.resources import Page
 from commandpost.warnings.models import WARNING_RANK, Warning, WarningLevel, WarningSource, WarningStatus
@@ -244,6 +244,15 @@ def escalate(
     )
 
 
+# The response level an incident opened from a warning starts at: the colour's own level.
+RESPONSE_LEVEL_OF = {
+    WarningLevel.red: ResponseLevel.I,
+    WarningLevel.orange: ResponseLevel.II,
+    WarningLevel.yellow: ResponseLevel.III,
+    WarningLevel.blue: ResponseLevel.IV,
+}
+
+
 def open_incident(
     session: Session,
     *,
@@ -252,9 +261,14 @@ def open_incident(
     type: IncidentType,
     clock: Clock,
     title: str | None = None,
+    response_level: ResponseLevel | None = None,
     expected_version: int | None = None,
 ) -> Incident:
-    """Open an incident at the centre of the warned area and link it; an active warning gets acknowledged."""
+    """Open an incident at the centre of the warned area and link it; an active warning gets acknowledged.
+
+    The incident takes its response level from the warning's colour (red → I … blue → IV) unless
+    another is given, so its response plan and checklist open at once.
+    """
     warning = get(session, warning_id=warning_id)
     if warning.incident_id is not None:
         raise Conflict(
@@ -271,6 +285,7 @@ def open_incident(
             "description": warning.description[:10_000] if warning.description else None,
             "hazard_source_id": warning.hazard_source_id,
             "reported_by": by,
+            "response_level": response_level or RESPONSE_LEVEL_OF[warning.level],
         }
     )
     incident = incidents.create(

@@ -1,14 +1,20 @@
-// Incidents: the list, creating one by clicking the map, and for the selected one its timeline,
-// recommended teams with ETA, one-action dispatch (with an idempotency key), routes and material requests.
+// Incidents: the list, creating one by clicking the map, and for the selected one its response-plan
+// checklist (deadlines, what is overdue, ticking an action), recommended teams with ETA, one-action
+// dispatch (with an idempotency key), routes, material requests, closing (standing down what is still
+// committed) and reopening, and its timeline.
 
-import { ApiError, get, newKey, post } from "../api";
+import { ApiError, get, newKey, post, request } from "../api";
 import { centreOf, type App } from "../app";
 import { clock, fill, h, keepFormState, num } from "../dom";
 import {
+  isOverdue,
   parseAssignments,
+  parseChecklist,
   parseMaterialRequests,
   parseRecommendationGroups,
   type Assignment,
+  type Checklist,
+  type ChecklistItem,
   type MaterialRequest,
   type Recommendation,
   type RecommendationGroup,
@@ -31,6 +37,15 @@ const LEVELS = ["I", "II", "III", "IV"];
 
 type Section<T> = { state: "idle" | "loading" | "ok" | "unavailable" | "error"; items: T[]; message?: string };
 
+/** What a refused close listed as still committed to the incident (the 409 problem's `teams` and `materials`). */
+interface Committed {
+  teams: { team_name?: string; team_id?: number; status?: string }[];
+  materials: { material?: string; quantity?: number; unit?: string | null; depot_name?: string | null }[];
+}
+
+/** How often the checklist is looked at again for deadlines passing while the panel is open. */
+const OVERDUE_CHECK_MS = 15_000;
+
 const reported = (f: Feature) => Date.parse(String(f.properties["reported_at"] ?? "")) || 0;
 
 /** Open incidents first, newest first within each group. */
@@ -48,6 +63,12 @@ export class IncidentPanel {
   private recommendations: Section<RecommendationGroup> = { state: "idle", items: [] };
   private assignments: Section<Assignment> = { state: "idle", items: [] };
   private materials: Section<MaterialRequest> = { state: "idle", items: [] };
+  private checklist: Section<ChecklistItem> & { plan?: string | null } = { state: "idle", items: [] };
+  /** Server time minus this console's time: deadlines are judged on the server's clock. */
+  private serverOffsetMs = 0;
+  private overdueShown = "";
+  private ticking = new Set<number>();
+  private committed: Committed | null = null;
   private catalogue: { code: string; name: string; unit: string }[] = [];
   /** One idempotency key per (incident, team) until the dispatch succeeds, so a retry never dispatches twice. */
   private dispatchKeys = new Map<string, string>();
@@ -75,7 +96,23 @@ export class IncidentPanel {
     });
     onLangChange(() => this.render());
     this.createButton.addEventListener("click", () => this.toggleCreate());
+    // A deadline passing is a change nobody sends: redraw when the set of overdue actions changes.
+    setInterval(() => {
+      if (this.selected !== null && this.overdueKey() !== this.overdueShown) this.render();
+    }, OVERDUE_CHECK_MS);
     this.render();
+  }
+
+  private serverNow(): number {
+    return Date.now() + this.serverOffsetMs;
+  }
+
+  private overdueKey(): string {
+    const now = this.serverNow();
+    return this.checklist.items
+      .filter((item) => isOverdue(item, now))
+      .map((item) => item.id)
+      .join(",");
   }
 
   get createMode(): boolean {
@@ -99,6 +136,8 @@ export class IncidentPanel {
     this.recommendations = { state: "idle", items: [] };
     this.assignments = { state: "idle", items: [] };
     this.materials = { state: "idle", items: [] };
+    this.checklist = { state: "idle", items: [] };
+    this.committed = null;
     this.app.map.setPreview([]);
     this.render();
     if (id !== null) {
@@ -121,7 +160,9 @@ export class IncidentPanel {
     if (event.entity_type === "incident" && event.entity_id === this.selected) return true;
     const p = event.payload ?? {};
     const feature = p["feature"] as Feature | undefined;
-    return p["incident_id"] === this.selected || feature?.properties?.["incident_id"] === this.selected;
+    // Assignments and closures are features; a material request is a plain entity carrying incident_id.
+    const owner = feature?.properties?.["incident_id"] ?? (feature as Record<string, unknown> | undefined)?.["incident_id"];
+    return p["incident_id"] === this.selected || owner === this.selected;
   }
 
   private refreshSoon(): void {
@@ -157,13 +198,21 @@ export class IncidentPanel {
         return { state: "error", items: [], message: error instanceof Error ? error.message : String(error) };
       }
     };
-    const [detail, recommendations, assignments, materials] = await Promise.all([
+    let checklist: Checklist | null = null;
+    const [detail, recommendations, assignments, materials, checklistItems] = await Promise.all([
       get<Feature>(base).catch(() => null),
       settle(`${base}/recommendations?per_need=3&routes=2`, parseRecommendationGroups),
       settle(`${base}/assignments`, parseAssignments),
       settle(`${base}/material-requests`, parseMaterialRequests),
+      settle(`${base}/checklist`, (body) => {
+        checklist = parseChecklist(body);
+        return checklist.items;
+      }),
     ]);
     if (this.selected !== id) return;
+    const answered = checklist as Checklist | null;
+    this.checklist = { ...checklistItems, plan: answered?.plan ?? null };
+    if (answered && Number.isFinite(answered.asOf)) this.serverOffsetMs = answered.asOf - Date.now();
     if (detail) {
       this.detail = detail;
       const { timeline: _timeline, ...props } = detail.properties;
@@ -347,7 +396,21 @@ export class IncidentPanel {
         { class: "chips" },
         h("span", { class: "chip", style: { background: INCIDENT_STATUS_COLOURS[status], color: "#0b1220" } }, label("incident_status", status)),
         h("span", { class: "chip" }, label("incident_type", p["type"])),
-        p["response_level"] ? h("span", { class: "chip" }, label("response_level", p["response_level"])) : null,
+        status === "closed"
+          ? p["response_level"]
+            ? h("span", { class: "chip" }, label("response_level", p["response_level"]))
+            : null
+          : h(
+              "select",
+              {
+                // No name: it shows the stored level, never a value kept across a live redraw.
+                class: "level-select",
+                "aria-label": t("incidents.form.level"),
+                onchange: (e: Event) => this.changeLevel(f, (e.target as HTMLSelectElement).value),
+              },
+              p["response_level"] ? null : h("option", { value: "", selected: true }, `${t("incidents.form.level")} —`),
+              LEVELS.map((v) => h("option", { value: v, selected: v === p["response_level"] }, label("response_level", v))),
+            ),
       ),
       p["description"] ? h("p", { class: "incident-desc" }, String(p["description"])) : null,
       h(
@@ -357,11 +420,165 @@ export class IncidentPanel {
           h("button", { class: "btn btn-ghost btn-status", "data-status": next, onclick: () => this.changeStatus(f, next) }, t("incidents.status_to", { status: label("incident_status", next) })),
         ),
       ),
+      status === "closed" ? this.reopenForm(f) : null,
+      this.closeSection(f),
+      this.checklistSection(),
       this.recommendationSection(),
       this.assignmentSection(),
       this.materialSection(),
       this.timelineSection(),
     );
+  }
+
+  /** What a refused close listed, with the choice to stand it all down and close. */
+  private closeSection(f: Feature): HTMLElement | null {
+    const c = this.committed;
+    if (!c || f.properties["status"] === "closed") return null;
+    return h(
+      "div",
+      { class: "close-blocked", role: "alert" },
+      h("p", null, t("close.blocked")),
+      h(
+        "ul",
+        { class: "plain" },
+        c.teams.map((x) => h("li", { class: "committed-team" }, `${x.team_name ?? `#${x.team_id}`} · ${label("team_status", x.status)}`)),
+        c.materials.map((m) =>
+          h(
+            "li",
+            { class: "committed-material" },
+            `${this.materialName(m.material ?? "")} ${num(m.quantity ?? 0, 1)} ${m.unit ?? ""} · ${m.depot_name ?? ""} · ${label("allocation_status", "reserved")}`,
+          ),
+        ),
+      ),
+      h(
+        "div",
+        { class: "form-actions" },
+        h("button", { class: "btn btn-primary btn-stand-down", onclick: () => this.changeStatus(f, "closed", true) }, t("close.stand_down")),
+        h(
+          "button",
+          {
+            class: "btn btn-ghost",
+            onclick: () => {
+              this.committed = null;
+              this.render();
+            },
+          },
+          t("incidents.cancel"),
+        ),
+      ),
+    );
+  }
+
+  private reopenForm(f: Feature): HTMLElement {
+    const submit = async (e: SubmitEvent) => {
+      e.preventDefault();
+      const form = e.target as HTMLFormElement;
+      const reason = String(new FormData(form).get("reason") ?? "").trim();
+      if (!reason) return;
+      try {
+        const updated = await post<Feature>(`/api/v1/incidents/${f.id}/reopen`, {
+          by: this.app.operator(),
+          reason,
+          version: f.properties["version"],
+        });
+        form.reset();
+        this.accept(updated);
+        this.app.toast(t("toast.reopened"));
+        if (this.selected !== null) void this.load(this.selected, true);
+      } catch (error) {
+        this.app.fail(error);
+      }
+    };
+    return h(
+      "form",
+      { class: "inline-form reopen-form", onsubmit: submit },
+      h("input", { name: "reason", required: true, maxlength: 1000, placeholder: t("incidents.reopen_reason"), "aria-label": t("incidents.reopen_reason") }),
+      h("button", { type: "submit", class: "btn" }, t("incidents.reopen")),
+    );
+  }
+
+  /** The response plan's actions with their deadlines; overdue ones stand out; the officer ticks them. */
+  private checklistSection(): HTMLElement | null {
+    const c = this.checklist;
+    if (c.state === "idle" || c.state === "unavailable") return null;
+    const title = h("h4", null, t("checklist.title"), c.plan ? h("span", { class: "muted checklist-plan" }, ` · ${c.plan}`) : null);
+    if (c.state === "loading") return h("section", { class: "sub checklist" }, title, h("p", { class: "muted" }, "…"));
+    if (c.state === "error") return h("section", { class: "sub checklist" }, title, h("p", { class: "muted" }, t("errors.generic", { detail: c.message ?? "" })));
+    const now = this.serverNow();
+    this.overdueShown = this.overdueKey();
+    const overdue = c.items.filter((item) => isOverdue(item, now)).length;
+    const done = c.items.filter((item) => item.doneAt !== null).length;
+    return h(
+      "section",
+      { class: "sub checklist" },
+      title,
+      c.items.length
+        ? h("p", { class: `checklist-counts ${overdue ? "has-overdue" : ""}` }, t("checklist.counts", { done, total: c.items.length }), overdue ? h("span", { class: "overdue-count" }, ` · ${t("checklist.overdue_count", { n: overdue })}`) : null)
+        : h("p", { class: "muted" }, t("checklist.empty")),
+      h(
+        "ol",
+        { class: "checklist-list" },
+        c.items.map((item) => {
+          const late = isOverdue(item, now);
+          const state = item.doneAt !== null ? "done" : late ? "overdue" : "open";
+          const minutesLate = Math.floor((now - Date.parse(item.dueAt)) / 60_000);
+          return h(
+            "li",
+            { class: `check-item is-${state}`, "data-id": item.id, "data-code": item.code, "data-status": state },
+            h(
+              "button",
+              {
+                class: "check-tick",
+                title: t("checklist.tick"),
+                "aria-label": t("checklist.tick"),
+                "aria-pressed": item.doneAt !== null ? "true" : "false",
+                disabled: item.doneAt !== null || this.ticking.has(item.id),
+                onclick: () => this.tick(item),
+              },
+              item.doneAt !== null ? "✓" : "",
+            ),
+            h(
+              "div",
+              { class: "check-main" },
+              h("div", { class: "check-action" }, item.action),
+              h(
+                "div",
+                { class: "check-meta" },
+                label("duty_role", item.role),
+                " · ",
+                item.doneAt !== null
+                  ? t("checklist.done_at", { at: clock(item.doneAt), who: item.doneBy ?? "—" })
+                  : late
+                    ? h("span", { class: "overdue-by" }, t("checklist.overdue_by", { due: clock(item.dueAt), min: Math.max(minutesLate, 1) }))
+                    : t("checklist.due", { due: clock(item.dueAt) }),
+              ),
+            ),
+          );
+        }),
+      ),
+    );
+  }
+
+  private async tick(item: ChecklistItem): Promise<void> {
+    const incident = this.selected;
+    if (incident === null || this.ticking.has(item.id)) return;
+    this.ticking.add(item.id);
+    this.render();
+    try {
+      const body: Record<string, unknown> = { by: this.app.operator() };
+      if (item.version !== null) body["version"] = item.version;
+      await post(`/api/v1/incidents/${incident}/checklist/${item.id}/done`, body, newKey());
+      this.app.toast(t("toast.action_done", { action: item.action }));
+    } catch (error) {
+      this.app.fail(error);
+    } finally {
+      this.ticking.delete(item.id);
+      if (this.selected === incident) await this.load(incident, true);
+    }
+  }
+
+  private materialName(code: string): string {
+    return this.catalogue.find((c) => c.code === code)?.name ?? code;
   }
 
   private recommendationSection(): HTMLElement {
@@ -548,7 +765,7 @@ export class IncidentPanel {
             "li",
             null,
             h("time", null, clock(item["at"])),
-            h("span", { class: `tl-text tl-${String(item["kind"] ?? "")}` }, timelineText(item)),
+            h("span", { class: `tl-text tl-${String(item["kind"] ?? "")}`, "data-type": String(item["type"] ?? "") }, timelineText(item, (code) => this.materialName(code))),
             item["author"] || item["actor"] ? h("span", { class: "tl-who" }, String(item["author"] ?? item["actor"])) : null,
           ),
         ),
@@ -562,18 +779,47 @@ export class IncidentPanel {
     );
   }
 
-  private async changeStatus(f: Feature, status: string): Promise<void> {
+  private accept(updated: Feature): void {
+    this.detail = updated;
+    const { timeline: _timeline, ...props } = updated.properties;
+    this.app.store.upsert("incidents", { ...updated, properties: props });
+  }
+
+  /** A new response level: its plan's checklist opens with it. */
+  private async changeLevel(f: Feature, level: string): Promise<void> {
+    if (!level) return;
     try {
-      const updated = await post<Feature>(`/api/v1/incidents/${f.id}/status`, {
-        status,
-        by: this.app.operator(),
-        version: f.properties["version"],
+      const updated = await request<Feature>(`/api/v1/incidents/${f.id}`, {
+        method: "PATCH",
+        body: { response_level: level, version: f.properties["version"] },
       });
-      this.detail = updated;
-      const { timeline: _timeline, ...props } = updated.properties;
-      this.app.store.upsert("incidents", { ...updated, properties: props });
-      this.render();
+      this.accept(updated);
+      this.app.toast(t("toast.level_changed", { level: label("response_level", level) }));
     } catch (error) {
+      this.app.fail(error);
+    } finally {
+      if (this.selected !== null) void this.load(this.selected, true);
+    }
+  }
+
+  private async changeStatus(f: Feature, status: string, standDown = false): Promise<void> {
+    try {
+      const body: Record<string, unknown> = { status, by: this.app.operator(), version: f.properties["version"] };
+      if (standDown) body["stand_down"] = true;
+      const updated = await post<Feature>(`/api/v1/incidents/${f.id}/status`, body);
+      this.committed = null;
+      this.accept(updated);
+      if (standDown) this.app.toast(t("toast.stood_down"));
+      this.render();
+      if (status === "closed" && this.selected !== null) void this.load(this.selected, true);
+    } catch (error) {
+      const problem = error instanceof ApiError && error.status === 409 ? (error.body as Partial<Committed> | null) : null;
+      if (problem && (problem.teams?.length || problem.materials?.length)) {
+        // Still committed: say what, and offer to stand it all down with the close.
+        this.committed = { teams: problem.teams ?? [], materials: problem.materials ?? [] };
+        this.render();
+        return;
+      }
       this.app.fail(error);
       if (this.selected !== null) void this.load(this.selected, true);
     }
@@ -606,21 +852,90 @@ export class IncidentPanel {
 
 export const incidentTypes = INCIDENT_TYPES;
 
+type Details = Record<string, unknown>;
+
+const text = (v: unknown): string => (v === null || v === undefined ? "—" : String(v));
+
+/** A quantity as people read it: 20, 2.5 (never 20.000). */
+const amount = (v: unknown): string => (typeof v === "number" ? String(Math.round(v * 1000) / 1000) : text(v));
+
+/** An event of the incident's timeline in the reader's language, from the facts the server sent. */
+function eventText(type: string, d: Details, materialName: (code: string) => string): string | null {
+  const team = text(d["team_name"] ?? (d["team_id"] !== undefined ? `#${text(d["team_id"])}` : null));
+  switch (type) {
+    case "incident.updated": {
+      const changes = (d["changes"] ?? {}) as Record<string, { from?: unknown; to?: unknown }>;
+      const level = changes["response_level"];
+      const parts = Object.keys(changes).map((field) =>
+        field === "response_level" && level
+          ? t("timeline.level", { from: label("response_level", level.from), to: label("response_level", level.to) })
+          : t(`field.${field}`) !== `field.${field}` ? t(`field.${field}`) : field,
+      );
+      return parts.length ? t("timeline.edited", { fields: parts.join("、") }) : null;
+    }
+    case "incident.checklist_opened":
+      return d["plan"] ? t("timeline.checklist_opened_plan", { plan: text(d["plan"]) }) : null;
+    case "incident.action_done": {
+      if (!d["action"]) return null;
+      const line = t(d["automatic"] ? "timeline.action_done_auto" : "timeline.action_done", { action: text(d["action"]) });
+      return d["late"] ? `${line}（${t("timeline.late")}）` : line;
+    }
+    case "incident.reopened":
+      return t("timeline.reopened", { reason: text(d["reason"]) });
+    case "incident.stood_down":
+      return t("timeline.stood_down", { teams: text(d["teams"]), materials: text(d["materials"]) });
+    case "assignment.created":
+      return t("timeline.dispatched", { team });
+    case "assignment.status_changed":
+      return t("timeline.team_step", { team, from: label("assignment_status", d["from"]), to: label("assignment_status", d["to"]) });
+    case "assignment.rerouted":
+      return t("timeline.rerouted", { team });
+    case "material_request.created": {
+      const items = Array.isArray(d["items"]) ? (d["items"] as Details[]) : [];
+      const listed = items.map((i) => {
+        const line = `${materialName(text(i["material"]))} ${amount(i["quantity"])}${i["unit"] ? ` ${text(i["unit"])}` : ""}`;
+        return i["shortage"] ? `${line}（${t("materials.shortage", { q: amount(i["shortage"]) })}）` : line;
+      });
+      return t("timeline.materials_requested", { items: listed.join("、") });
+    }
+    case "material_request.allocation_dispatched":
+    case "material_request.allocation_delivered":
+    case "material_request.allocation_cancelled":
+      return t("timeline.allocation", {
+        material: materialName(text(d["material"])),
+        q: amount(d["quantity"]),
+        depot: text(d["depot_name"]),
+        status: label("allocation_status", d["to"]),
+      });
+    case "closure.created":
+      return t(d["kind"] === "danger_zone" ? "timeline.danger_zone" : "timeline.closure", { reason: text(d["reason"]) });
+    case "closure.lifted":
+      return t(d["kind"] === "danger_zone" ? "timeline.danger_zone_lifted" : "timeline.closure_lifted");
+    default:
+      return null;
+  }
+}
+
 /** A timeline line in the reader's language: status changes and known events are worded here. */
-export function timelineText(item: Record<string, unknown>): string {
-  const text = String(item["text"] ?? "");
-  const status = /^status: (\w+) → (\w+)$/.exec(text);
+export function timelineText(item: Record<string, unknown>, materialName: (code: string) => string = (code) => code): string {
+  const raw = String(item["text"] ?? "");
+  const status = /^status: (\w+) → (\w+)$/.exec(raw);
   if (item["kind"] === "status" && status) {
     return t("timeline.status", { from: label("incident_status", status[1]), to: label("incident_status", status[2]) });
   }
   const type = typeof item["type"] === "string" ? item["type"] : null;
   if (type === "incident.created") {
-    const title = text.startsWith("reported: ") ? text.slice("reported: ".length) : "";
+    const title = raw.startsWith("reported: ") ? raw.slice("reported: ".length) : "";
     return title ? t("timeline.reported_title", { title }) : t("timeline.reported");
   }
-  if (type === "incident.updated" && text.startsWith("edited: ")) {
-    return t("timeline.edited", { fields: text.slice("edited: ".length) });
+  const details = item["details"];
+  if (type && details && typeof details === "object") {
+    const worded = eventText(type, details as Details, materialName);
+    if (worded) return worded;
+  }
+  if (type === "incident.updated" && raw.startsWith("edited: ")) {
+    return t("timeline.edited", { fields: raw.slice("edited: ".length) });
   }
   if (type && t(`timeline.${type}`) !== `timeline.${type}`) return t(`timeline.${type}`);
-  return text || type || String(item["kind"] ?? "");
+  return raw || type || String(item["kind"] ?? "");
 }

@@ -570,7 +570,7 @@ def propose_staging(
     margin = proj.to_lonlat(zone_m.buffer(ROUTE_MARGIN_M))
     blocked = net.blocked.copy()
     blocked[graph.segments_meeting(margin)] = True
-    approach_net = graph.network(blocked)
+    approach_net = net.with_closed(blocked, zones=net.zones)
     team_rows = _staging_teams(session, incident_id=incident.id, team_ids=data.team_ids)
     routes: list[dict[str, Any]] = []
     if team_rows:

@@ -215,19 +215,41 @@ class RoadGraph:
         """Indices of the segments that touch or cross `area` (WGS 84)."""
         return np.asarray(self.tree.query(area, predicate="intersects"), dtype=np.int64)
 
-    def network(self, blocked: NDArray[np.bool_] | None = None, *, version: Any = None) -> Network:
+    def network(
+        self,
+        blocked: NDArray[np.bool_] | None = None,
+        *,
+        version: Any = None,
+        zones: Sequence[BaseGeometry] = (),
+        max_off_road_m: float = math.inf,
+    ) -> Network:
         """The graph as it can be driven with `blocked` segments (a mask over segments) closed."""
         mask = np.zeros(len(self), dtype=bool) if blocked is None else blocked
-        return Network(self, mask, version=version)
+        return Network(self, mask, version=version, zones=zones, max_off_road_m=max_off_road_m)
 
 
 class Network:
-    """The drivable graph: a RoadGraph with some segments closed. Immutable; safe to share."""
+    """The drivable graph: a RoadGraph with some segments closed. Immutable; safe to share.
 
-    def __init__(self, graph: RoadGraph, blocked: NDArray[np.bool_], *, version: Any = None) -> None:
+    `zones` are the danger zones in force (WGS 84 polygons): a target inside one is approached to
+    the nearest open road outside it, not walked to across it. A point farther than
+    `max_off_road_m` from every open road cannot be routed from or to.
+    """
+
+    def __init__(
+        self,
+        graph: RoadGraph,
+        blocked: NDArray[np.bool_],
+        *,
+        version: Any = None,
+        zones: Sequence[BaseGeometry] = (),
+        max_off_road_m: float = math.inf,
+    ) -> None:
         self.graph = graph
         self.blocked = blocked
         self.version = version
+        self.zones = tuple(zones)
+        self.max_off_road_m = max_off_road_m
         g = graph
         self.size = g.n_nodes + 1  # the last node stands for a query's target
         self.target_node = g.n_nodes
@@ -259,6 +281,10 @@ class Network:
     @property
     def edges(self) -> int:
         return len(self.edge_key)
+
+    def with_closed(self, blocked: NDArray[np.bool_], *, zones: Sequence[BaseGeometry] = ()) -> Network:
+        """The same graph and limits with another set of closed segments and danger zones."""
+        return self.graph.network(blocked, zones=zones, max_off_road_m=self.max_off_road_m)
 
     # --- snapping ------------------------------------------------------------------------
 
@@ -493,10 +519,11 @@ class Network:
 
     # --- many sources to one target ------------------------------------------------------
 
-    def travel(self, field: Field, sources: Snaps) -> Travel:
-        """Time and distance from each source point to the field's target, off-road legs included."""
+    def travel(self, field: Field, sources: Snaps, target: Snaps | None = None) -> Travel:
+        """Time and distance from each source point to the target (by default the field's own; one
+        placed at the same spot of the road may stand for another point), off-road legs included."""
         g = self.graph
-        t = field.target
+        t = field.target if target is None else target
         ts, tf = int(t.seg[0]), float(t.frac[0])
         k = len(sources)
         placed = sources.seg >= 0
@@ -539,13 +566,15 @@ class Network:
 
     # --- route geometry ------------------------------------------------------------------
 
-    def route(self, field: Field, sources: Snaps, travel: Travel, i: int) -> dict[str, Any] | None:
+    def route(
+        self, field: Field, sources: Snaps, travel: Travel, i: int, target: Snaps | None = None
+    ) -> dict[str, Any] | None:
         """Source i's route to the target: LineString coordinates and legs (road, seconds, metres)."""
         via = int(travel.via[i])
         if via == -2:
             return None
         g = self.graph
-        t = field.target
+        t = field.target if target is None else target
         ts, tf = int(t.seg[0]), float(t.frac[0])
         s, f = int(sources.seg[i]), float(sources.frac[i])
         path = _Path()

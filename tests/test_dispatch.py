@@ -11,7 +11,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
-from shapely.geometry import LineString, Point, shape
+from shapely.geometry import LineString, Point, Polygon, mapping, shape
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -649,3 +649,31 @@ def test_a_team_at_sea_is_unreachable_with_the_reason(client: TestClient, grid: 
     last = hazmat["candidates"][1]
     assert last["reachable"] is False and last["eta_s"] is None and last["suggested"] is False
     assert "5.6 km from the nearest open road" in last["unreachable_reason"]
+
+
+def test_a_danger_zone_over_the_scene_reroutes_teams_to_its_edge(client: TestClient, grid: None) -> None:
+    unit = team(client, "西路危化队", (118.901, 25.1001), ["hazmat"])
+    incident_id = incident(client, SCENE)
+    assignment = assign(client, incident_id, unit).json()
+    zone = Polygon([(118.934, 25.097), (118.944, 25.097), (118.944, 25.104), (118.934, 25.104)])
+    closure = client.post(
+        "/api/v1/closures",
+        json={"kind": "danger_zone", "area": mapping(zone), "incident_id": incident_id, "reason": "氯气扩散"},
+    )
+    assert closure.json()["properties"]["rerouted_assignments"] == [assignment["id"]]
+    rerouted = client.get(f"/api/v1/incidents/{incident_id}/assignments/{assignment['id']}").json()
+    line = LineString(rerouted["geometry"]["coordinates"])
+    assert not line.intersects(zone.buffer(-1e-6))
+    assert rerouted["geometry"]["coordinates"][-1] == pytest.approx([118.934, 25.1], abs=1e-6)
+    assert (
+        rerouted["properties"]["eta_s"] < assignment["properties"]["eta_s"]
+    )  # the last 500 m are not driven
+
+    # The recommendation for the same scene ends there too, and says why.
+    plan(client, [{"need": "hazmat", "capabilities": ["hazmat"]}])
+    team(client, "中路危化队", (118.9205, 25.1001), ["hazmat"])
+    result = recommendations(client, incident_id)
+    [first] = need(result, "hazmat")["candidates"]
+    approach = first["route"]["properties"]["approach"]
+    assert approach["coordinates"] == pytest.approx([118.934, 25.1], abs=1e-6)
+    assert "danger zone" in result["approach"]["why"]

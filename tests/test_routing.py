@@ -337,11 +337,18 @@ def test_a_route_to_a_target_inside_a_danger_zone_ends_at_its_edge(
     feature = route_or_not(client, A, scene)
     assert feature["properties"]["reachable"] is True
     line = LineString(feature["geometry"]["coordinates"])
-    assert not line.intersects(zone)  # no straight walk across the zone
+    assert not line.intersects(zone.buffer(-1e-6))  # no straight walk across the zone
     approach = feature["properties"]["approach"]
     assert approach["type"] == "Point"
     assert feature["geometry"]["coordinates"][-1] == pytest.approx(approach["coordinates"], abs=1e-6)
-    # The nearest open road outside the zone is 中路 (B–E), ≈ 1.9 km west of the scene.
-    assert approach["coordinates"][0] == pytest.approx(118.92, abs=1e-6)
-    assert approach["distance_to_target_m"] == pytest.approx(1_913, rel=0.01)
+    # 南路 is closed where it meets the zone, but driven up to the zone's western edge.
+    assert approach["coordinates"] == pytest.approx([118.934, 25.10], abs=1e-6)
+    assert roads_of(feature) == ["南路"]
+    # ≈ 0.005° of longitude and 0.0003° of latitude from the scene.
+    assert approach["distance_to_target_m"] == pytest.approx(504, abs=3)
     assert all(leg["kind"] == "road" for leg in feature["properties"]["legs"])
+
+    # From the north-east, the way in is 东路, up to the zone's northern edge.
+    north_east = route_or_not(client, (118.94, 25.1199), scene)
+    assert north_east["properties"]["approach"]["coordinates"] == pytest.approx([118.94, 25.104], abs=1e-6)
+    assert not LineString(north_east["geometry"]["coordinates"]).intersects(zone.buffer(-1e-6))

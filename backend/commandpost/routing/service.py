@@ -162,9 +162,9 @@ class Router:
 class Reach:
     """Travel from many points to one target on one network.
 
-    `approach` is set when the target lies in a danger zone: routes end at the open road nearest
-    to it outside the zone (where it is, and how far from the target). `target_reason` says why
-    nothing reaches the target, if so.
+    `approach` is set when the target lies in a danger zone: routes end at the zone's edge (each
+    route says where, and how far from the target). `target_reason` says why nothing reaches the
+    target, if so.
     """
 
     net: Network
@@ -172,13 +172,22 @@ class Reach:
     sources: Snaps
     travel: Travel
     target: Snaps
+    goal: NDArray[np.float64]  # the target point itself (1×2 lon/lat)
     approach: dict[str, Any] | None = None
     target_reason: str | None = None
 
     def route(self, i: int) -> dict[str, Any] | None:
         route = self.net.route(self.field, self.sources, self.travel, i, self.target)
         if route is not None and self.approach is not None:
-            route["approach"] = self.approach
+            end = np.array([route["geometry"]["coordinates"][-1]], dtype=np.float64)
+            proj = self.net.graph.projection
+            gap = proj.forward(end)[0] - proj.forward(self.goal)[0]
+            route["approach"] = {
+                "type": "Point",
+                "coordinates": end[0].tolist(),
+                "distance_to_target_m": round(float(np.hypot(*gap)), 1),
+                **self.approach,
+            }
         return route
 
     def reason(self, i: int) -> str | None:
@@ -220,7 +229,8 @@ def reach(
 
     A source or target farther from the nearest open road than the network's limit is unreachable
     (no long walk from the sea); a target inside a danger zone is approached to the zone's edge:
-    the route ends where the open road comes nearest to it, and does not cross the zone.
+    each route ends where a road into the zone meets its edge (or, when none does, at the open road
+    nearest to the target), and none crosses the zone.
     """
     snapped = net.snap(lonlat_of([target]))
     if snapped.seg[0] < 0:
@@ -229,23 +239,29 @@ def reach(
         )
     approach: dict[str, Any] | None = None
     target_reason: str | None = None
-    if any(zone.covers(target) for zone in net.zones):
-        on_road = snapped.on_road.copy()
-        approach = {
-            "type": "Point",
-            "coordinates": [round(float(v), 7) for v in on_road[0]],
-            "distance_to_target_m": round(float(snapped.off_m[0]), 1),
-            "why": "the target is inside a danger zone: routes end at the nearest open road outside it",
-        }
-        snapped = Snaps(
-            seg=snapped.seg, frac=snapped.frac, off_m=np.zeros(1), lonlat=on_road, on_road=on_road
-        )
+    fld: Field | None = None
+    zone = next((z for z in net.zones if z.covers(target)), None)
+    if zone is not None:
+        # Routes end at the zone's edge: where the roads into it meet it, or failing that (no road
+        # crosses its edge) at the open road nearest to the target.
+        at = lonlat_of([target])
+        edge = Snaps(seg=np.full(1, -1), frac=np.zeros(1), off_m=np.zeros(1), lonlat=at, on_road=at)
+        fld = net.field_to_edge(zone, edge)
+        if fld is not None:
+            snapped = edge
+        else:
+            on_road = snapped.on_road.copy()
+            snapped = Snaps(
+                seg=snapped.seg, frac=snapped.frac, off_m=np.zeros(1), lonlat=on_road, on_road=on_road
+            )
+        approach = {"why": "the target is inside a danger zone: routes end at the zone's edge"}
     elif float(snapped.off_m[0]) > net.max_off_road_m:
         target_reason = (
             f"the destination is {_km(float(snapped.off_m[0]))} from the nearest open road "
             f"(limit {_km(net.max_off_road_m)})"
         )
-    fld = net.field_to(snapped)
+    if fld is None:
+        fld = net.field_to(snapped)
     placed = net.snap(sources)
     travel = net.travel(fld, placed, snapped)
     too_far = placed.off_m > net.max_off_road_m
@@ -264,6 +280,7 @@ def reach(
         sources=placed,
         travel=travel,
         target=snapped,
+        goal=lonlat_of([target]),
         approach=approach,
         target_reason=target_reason,
     )

@@ -23,7 +23,7 @@ from commandpost.depots import service as depots
 from commandpost.depots.models import Depot, InventoryLine, Material
 from commandpost.dispatch.models import AllocationStatus, MaterialAllocation, MaterialRequest
 from commandpost.dispatch.schemas import AllocationStep, MaterialRequestCreate, request_entity
-from commandpost.errors import InvalidInput, InvalidTransition, NotFound, OutOfStock
+from commandpost.errors import InvalidInput, InvalidTransition, NotFound, OutOfStock, Unavailable
 from commandpost.incidents import service as incidents
 from commandpost.incidents.models import Incident, IncidentStatus
 from commandpost.resources import Page
@@ -327,15 +327,19 @@ def offer_back(
         eta: tuple[float | None, float | None] = (None, None)
         if router is not None:
             incident = incidents.get(session, incident_id=request.incident_id)
-            found = routing.reach(
-                router.network(session),
-                target=routing.point_of(incident.location),
-                sources=routing.lonlat_of([routing.point_of(depot.location)]),
-            )
-            seconds = float(found.travel.seconds[0])
-            if not math.isfinite(seconds):
-                continue  # cut off from this incident
-            eta = (round(seconds, 1), round(float(found.travel.metres[0]), 1))
+            try:
+                found = routing.reach(
+                    router.network(session),
+                    target=routing.point_of(incident.location),
+                    sources=routing.lonlat_of([routing.point_of(depot.location)]),
+                )
+            except Unavailable:  # no road layer: offered without a travel time
+                found = None
+            if found is not None:
+                seconds = float(found.travel.seconds[0])
+                if not math.isfinite(seconds):
+                    continue  # cut off from this incident
+                eta = (round(seconds, 1), round(float(found.travel.metres[0]), 1))
         take = min(left, _outstanding(request, material))
         depots.reserve(
             session, depot_id=depot_id, material_code=material, quantity=float(take), clock=clock, actor=actor

@@ -215,7 +215,9 @@ def recommend(
     needed = rule.needed(chemicals)
     lacking = _fit_of(needed, teams_, router.memo.setdefault("dispatch.fit", {})) if needed else {}
     # Per team, how many pieces of the equipment the chemical calls for it lacks (0: it fits).
-    unfit = np.array([len(lacking.get(i, ())) for i in range(len(teams_.ids))], dtype=np.int64)
+    unfit = np.zeros(len(teams_.ids), dtype=np.int64)
+    if lacking:
+        unfit[:] = [len(lacking[i]) for i in range(len(teams_.ids))]
     route_cache: dict[int, dict[str, Any]] = {}
 
     def route_of(i: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx2 as httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import LineString, Point, Polygon, mapping, shape
@@ -20,6 +21,7 @@ from commandpost.clock import FrozenClock
 from commandpost.config import Settings
 from commandpost.dispatch import idempotency
 from commandpost.dispatch.models import Assignment
+from commandpost.dispatch.service import _choose, _Need
 from commandpost.events.models import Event
 from dispatch_support import A, B, C, incident, load_grid, plan, segment_id, served, team
 
@@ -677,3 +679,36 @@ def test_a_danger_zone_over_the_scene_reroutes_teams_to_its_edge(client: TestCli
     approach = first["route"]["properties"]["approach"]
     assert approach["coordinates"] == pytest.approx([118.934, 25.1], abs=1e-6)
     assert "danger zone" in result["approach"]["why"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_chosen_teams_are_distinct_and_a_need_is_left_short_only_when_no_team_is_left(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_teams = int(rng.integers(3, 40))
+    headcount = rng.integers(4, 40, n_teams)
+    eta = rng.uniform(60, 3600, n_teams)
+    needs = []
+    for place in range(int(rng.integers(1, 6))):
+        eligible = np.flatnonzero(rng.random(n_teams) < 0.4)
+        order = eligible[np.argsort(eta[eligible], kind="stable")]
+        needs.append(
+            _Need(
+                code=f"need{place}",
+                place=place,
+                people=int(rng.integers(0, 120)),
+                wants_team=bool(rng.random() < 0.8),
+                order=order,
+                cost=eta.copy(),
+                chosen=[],
+            )
+        )
+    _choose(needs, headcount, n_teams)
+    chosen = [i for n in needs for i in n.chosen]
+    assert len(chosen) == len(set(chosen))  # one team, one need
+    for n in needs:
+        assert set(n.chosen) <= set(n.order.tolist())
+        if n.short(headcount):  # shown as missing: then nothing that could meet it is left
+            assert set(n.order.tolist()) <= set(chosen)
+        elif n.chosen:  # met, and not with a team more than it took to meet it
+            without_last = n.chosen[:-1]
+            assert int(headcount[without_last].sum()) < n.people or not without_last

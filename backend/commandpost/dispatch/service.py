@@ -136,19 +136,34 @@ class _Need:
 def _choose(needs: list[_Need], headcount: NDArray[np.int64], n_teams: int) -> None:
     """Choose distinct teams for the needs: in rounds, every need still short takes one more team,
     the round's teams being the assignment of least total cost (ETA; an unfit team costs more than
-    any ETA), until each need is met or no team that can meet it is left.
+    any ETA), until each need is met or no team that can meet it is left. Then a need drops the
+    teams it does not need (the smallest first: the slowest team it keeps sets when it is covered),
+    and the teams freed go to needs still short, in more rounds.
 
     Each round is an exact min-cost matching (scipy's linear_sum_assignment); only each need's k
     cheapest free teams can be in it (k = needs in the round), so the matrix stays tiny.
     """
     used = np.zeros(n_teams, dtype=bool)
-    active = [n for n in needs if n.short(headcount) and len(n.order)]
+    for _ in range(3):
+        _rounds(needs, headcount, used)
+        freed = False
+        for need in needs:
+            for i in sorted(need.chosen, key=lambda i: (int(headcount[i]), i)):
+                keep = [j for j in need.chosen if j != i]
+                if keep and int(headcount[keep].sum()) >= need.people:
+                    need.chosen = keep
+                    used[i] = False
+                    freed = True
+        if not freed:
+            return
+
+
+def _rounds(needs: list[_Need], headcount: NDArray[np.int64], used: NDArray[np.bool_]) -> None:
+    active = [n for n in needs if n.short(headcount) and (~used[n.order]).any()]
     while active:
         k = len(active)
         free = [n.order[~used[n.order]][:k] for n in active]
         cols = np.unique(np.concatenate(free))
-        if not len(cols):
-            return
         cost = np.full((k, len(cols)), _NO_PAIR)
         for row, (need, options) in enumerate(zip(active, free, strict=True)):
             # A millisecond per place in the plan: of two needs equally served, the first listed wins.

@@ -176,6 +176,8 @@ def naive_reach(graph_nx: Any) -> Any:
                 if s == s_t and (f <= f_t or not g.oneway[s]):  # straight along the incident's road
                     road = min(road, abs(f_t - f) * g.seconds[s])
                 seconds[i] = road + (placed.off_m[i] + t.off_m[0]) / off_speed
+                if max(placed.off_m[i], t.off_m[0]) > net.max_off_road_m:  # as routing.reach
+                    seconds[i] = math.inf
                 graph_nx.remove_node(source)
         finally:
             graph_nx.remove_node(sink)
@@ -187,11 +189,17 @@ def naive_reach(graph_nx: Any) -> Any:
         )
 
         class NaiveReach:
+            target_reason = None
+            approach = None
+
             def __init__(self) -> None:
                 self.travel = travel
 
             def route(self, i: int) -> None:
                 return None
+
+            def reason(self, i: int) -> str | None:
+                return None if math.isfinite(self.travel.seconds[i]) else "unreachable"
 
         return NaiveReach()
 

@@ -9,9 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 import httpx2 as httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from shapely.geometry import LineString, Point, shape
+from shapely.geometry import LineString, Point, Polygon, mapping, shape
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +21,7 @@ from commandpost.clock import FrozenClock
 from commandpost.config import Settings
 from commandpost.dispatch import idempotency
 from commandpost.dispatch.models import Assignment
+from commandpost.dispatch.service import _choose, _Need
 from commandpost.events.models import Event
 from dispatch_support import A, B, C, incident, load_grid, plan, segment_id, served, team
 
@@ -501,3 +503,212 @@ def test_the_database_itself_refuses_a_second_active_assignment_of_a_team(
         )
         with pytest.raises(IntegrityError):
             session.flush()
+
+
+# --- one team for one need, and equipment that fits the chemical ---------------------------
+
+FIRE = {"need": "fire_rescue", "capabilities": ["firefighting"], "min_headcount": 20}
+GAS = {"need": "gas_monitoring", "capabilities": ["gas_detection"], "min_headcount": 4}
+WIDE_HAZMAT = {"need": "hazmat", "capabilities": ["hazmat"], "min_headcount": 20}
+
+
+def test_one_team_counts_for_one_need_and_what_is_left_is_missing(client: TestClient, grid: None) -> None:
+    plan(client, [FIRE, WIDE_HAZMAT, GAS, MEDICAL])
+    big = team(
+        client, "园区综合队", (118.936, 25.1001), ["firefighting", "hazmat", "gas_detection"], headcount=24
+    )
+    fire = team(client, "中路消防队", (118.9205, 25.1001), ["firefighting"], headcount=20)
+    gas = team(client, "西路气防队", (118.901, 25.1001), ["gas_detection"], headcount=6)
+    incident_id = incident(client, SCENE, title="储罐泄漏")  # no chemical named
+
+    result = recommendations(client, incident_id)
+    # The 24-person team is the fastest for all three needs, but it is one team: it goes where
+    # nobody else can (hazmat), the others take fire fighting and gas monitoring.
+    assert [(c["need"], c["team_id"]) for c in result["chosen"]] == [
+        ("fire_rescue", fire),
+        ("hazmat", big),
+        ("gas_monitoring", gas),
+    ]
+    for code, expected in [("fire_rescue", [fire]), ("hazmat", [big]), ("gas_monitoring", [gas])]:
+        assert need(result, code)["suggested_team_ids"] == expected
+        assert need(result, code)["met"] is True
+    first_for_fire = need(result, "fire_rescue")["candidates"][0]
+    assert first_for_fire["team_id"] == big  # still listed first: it is the fastest
+    assert first_for_fire["suggested"] is False and first_for_fire["chosen_for"] == "hazmat"
+    assert sum(c["suggested"] for n in result["needs"] for c in n["candidates"] if c["team_id"] == big) == 1
+
+    # No medical team at all: shown as missing, with how many people and why.
+    [medical] = result["missing"]
+    assert medical["need"] == "medical" and medical["short_headcount"] == 5
+    assert "no available team" in medical["reason"]
+    assert need(result, "medical")["met"] is False
+
+    # With the fire team gone elsewhere, the big team can cover fire fighting or hazmat, not both:
+    # of two needs equally served, the plan's first (fire fighting) gets it; hazmat is short.
+    assert assign(client, incident(client, A), fire).status_code == 201
+    again = recommendations(client, incident_id)
+    assert need(again, "fire_rescue")["suggested_team_ids"] == [big]
+    assert need(again, "hazmat")["suggested_team_ids"] == []
+    short = {m["need"]: m["short_headcount"] for m in again["missing"]}
+    assert short == {"hazmat": 20, "medical": 5}
+
+
+def test_an_assignment_without_a_need_counts_for_one_need_only(client: TestClient, grid: None) -> None:
+    plan(client, [FIRE, WIDE_HAZMAT])
+    big = team(client, "园区综合队", (118.936, 25.1001), ["firefighting", "hazmat"], headcount=24)
+    other = team(client, "中路综合队", (118.9205, 25.1001), ["firefighting", "hazmat"], headcount=24)
+    incident_id = incident(client, SCENE, title="储罐泄漏")  # no chemical named
+    assert assign(client, incident_id, big).status_code == 201  # sent without naming a need
+    result = recommendations(client, incident_id)
+    assert [n["assigned_headcount"] for n in result["needs"]] == [24, 0]
+    assert need(result, "hazmat")["suggested_team_ids"] == [other]
+    assert result["missing"] == []
+
+
+HAZMAT_KIT = ["重型防化服", "正压式空气呼吸器", "有毒气体检测仪", "可燃气体检测仪", "堵漏工具组"]
+LIGHT_KIT = ["防化服", "正压式空气呼吸器", "可燃气体检测仪", "堵漏工具组"]
+
+
+def test_hazmat_teams_whose_equipment_does_not_fit_the_chemical_rank_after_those_whose_does(
+    client: TestClient, grid: None
+) -> None:
+    plan(client, [HAZMAT])
+    near = team(client, "东路企业队", (118.936, 25.1001), ["hazmat", "leak_sealing"], equipment=LIGHT_KIT)
+    chlorine_ready = team(
+        client,
+        "中路危化队",
+        (118.9205, 25.1001),
+        ["hazmat", "leak_sealing"],
+        equipment=[*HAZMAT_KIT, "氯气堵漏器具"],
+    )
+    gas_tight = team(
+        client, "西路危化队", (118.901, 25.1001), ["hazmat", "leak_sealing"], equipment=HAZMAT_KIT
+    )
+
+    # A chlorine leak, typed in the title.
+    chlorine = recommendations(client, incident(client, SCENE, title="液氯钢瓶泄漏"))
+    assert [(c["name"], c["from"]) for c in chlorine["chemicals"]] == [("氯", "incident")]
+    hazmat = need(chlorine, "hazmat")
+    assert [c["team_id"] for c in hazmat["candidates"]] == [chlorine_ready, gas_tight, near]
+    assert hazmat["candidates"][0]["equipment_fit"] == {"fits": True, "lacking": []}
+    assert [x["code"] for x in hazmat["candidates"][1]["equipment_fit"]["lacking"]] == [
+        "chlorine_leak_sealing_kit"
+    ]
+    assert [x["code"] for x in hazmat["candidates"][2]["equipment_fit"]["lacking"]] == [
+        "gas_tight_suit",
+        "toxic_gas_detector",
+        "chlorine_leak_sealing_kit",
+    ]
+    # 15 people are needed: the team that lacks only the chlorine kit makes up the number, and
+    # the need says so.
+    assert hazmat["suggested_team_ids"] == [chlorine_ready, gas_tight]
+    [gap] = chlorine["missing"]
+    assert gap["need"] == "hazmat" and gap["short_headcount"] == 0 and gap["unfit_team_ids"] == [gas_tight]
+
+    # Ammonia stored at the hazard source: gas-tight suits, no chlorine kit needed.
+    source = client.post(
+        "/api/v1/hazard-sources",
+        json={
+            "enterprise": "某化工公司",
+            "name": "液氨储罐区",
+            "site": {"type": "Point", "coordinates": list(SCENE)},
+            "chemicals": [{"name": "液氨", "cas": "7664-41-7", "quantity_t": 40}],
+        },
+    )
+    assert source.status_code == 201, source.text
+    ammonia = recommendations(
+        client, incident(client, SCENE, title="储罐区泄漏", hazard_source_id=source.json()["id"])
+    )
+    assert [(c["name"], c["from"]) for c in ammonia["chemicals"]] == [("氨", "hazard_source")]
+    hazmat = need(ammonia, "hazmat")
+    assert [c["team_id"] for c in hazmat["candidates"]] == [chlorine_ready, gas_tight, near]
+    assert hazmat["suggested_team_ids"] == [chlorine_ready, gas_tight]
+
+    # Propylene (a flammable gas): the near team's kit fits, so it is first again.
+    propylene = need(recommendations(client, incident(client, SCENE, title="丙烯管线泄漏")), "hazmat")
+    assert [c["team_id"] for c in propylene["candidates"]] == [near, chlorine_ready, gas_tight]
+    assert all(c["equipment_fit"]["fits"] for c in propylene["candidates"])
+
+
+def test_an_unfit_team_is_chosen_only_when_no_team_that_fits_is_left_and_it_says_so(
+    client: TestClient, grid: None
+) -> None:
+    plan(client, [HAZMAT])
+    near = team(client, "东路企业队", (118.936, 25.1001), ["hazmat", "leak_sealing"], equipment=LIGHT_KIT)
+    result = recommendations(client, incident(client, SCENE, title="液氨泄漏"))
+    assert need(result, "hazmat")["suggested_team_ids"] == [near]
+    [gap] = result["missing"]
+    assert gap["unfit_team_ids"] == [near] and gap["short_headcount"] == 5
+    assert "液" not in gap["reason"] and "氨" in gap["reason"]
+
+
+def test_a_team_at_sea_is_unreachable_with_the_reason(client: TestClient, grid: None) -> None:
+    plan(client, [HAZMAT])
+    at_sea = team(client, "海上队", (118.939, 25.05), ["hazmat", "leak_sealing"])
+    ashore = team(client, "西路危化队", (118.901, 25.1001), ["hazmat", "leak_sealing"])
+    hazmat = need(recommendations(client, incident(client, SCENE)), "hazmat")
+    assert [c["team_id"] for c in hazmat["candidates"]] == [ashore, at_sea]
+    last = hazmat["candidates"][1]
+    assert last["reachable"] is False and last["eta_s"] is None and last["suggested"] is False
+    assert "5.6 km from the nearest open road" in last["unreachable_reason"]
+
+
+def test_a_danger_zone_over_the_scene_reroutes_teams_to_its_edge(client: TestClient, grid: None) -> None:
+    unit = team(client, "西路危化队", (118.901, 25.1001), ["hazmat"])
+    incident_id = incident(client, SCENE)
+    assignment = assign(client, incident_id, unit).json()
+    zone = Polygon([(118.934, 25.097), (118.944, 25.097), (118.944, 25.104), (118.934, 25.104)])
+    closure = client.post(
+        "/api/v1/closures",
+        json={"kind": "danger_zone", "area": mapping(zone), "incident_id": incident_id, "reason": "氯气扩散"},
+    )
+    assert closure.json()["properties"]["rerouted_assignments"] == [assignment["id"]]
+    rerouted = client.get(f"/api/v1/incidents/{incident_id}/assignments/{assignment['id']}").json()
+    line = LineString(rerouted["geometry"]["coordinates"])
+    assert not line.intersects(zone.buffer(-1e-6))
+    assert rerouted["geometry"]["coordinates"][-1] == pytest.approx([118.934, 25.1], abs=1e-6)
+    assert (
+        rerouted["properties"]["eta_s"] < assignment["properties"]["eta_s"]
+    )  # the last 500 m are not driven
+
+    # The recommendation for the same scene ends there too, and says why.
+    plan(client, [{"need": "hazmat", "capabilities": ["hazmat"]}])
+    team(client, "中路危化队", (118.9205, 25.1001), ["hazmat"])
+    result = recommendations(client, incident_id)
+    [first] = need(result, "hazmat")["candidates"]
+    approach = first["route"]["properties"]["approach"]
+    assert approach["coordinates"] == pytest.approx([118.934, 25.1], abs=1e-6)
+    assert "danger zone" in result["approach"]["why"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_chosen_teams_are_distinct_and_a_need_is_left_short_only_when_no_team_is_left(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_teams = int(rng.integers(3, 40))
+    headcount = rng.integers(4, 40, n_teams)
+    eta = rng.uniform(60, 3600, n_teams)
+    needs = []
+    for place in range(int(rng.integers(1, 6))):
+        eligible = np.flatnonzero(rng.random(n_teams) < 0.4)
+        order = eligible[np.argsort(eta[eligible], kind="stable")]
+        needs.append(
+            _Need(
+                code=f"need{place}",
+                place=place,
+                people=int(rng.integers(0, 120)),
+                wants_team=bool(rng.random() < 0.8),
+                order=order,
+                cost=eta.copy(),
+                chosen=[],
+            )
+        )
+    _choose(needs, headcount, n_teams)
+    chosen = [i for n in needs for i in n.chosen]
+    assert len(chosen) == len(set(chosen))  # one team, one need
+    for n in needs:
+        assert set(n.chosen) <= set(n.order.tolist())
+        if n.short(headcount):  # shown as missing: then nothing that could meet it is left
+            assert set(n.order.tolist()) <= set(chosen)
+        elif len(n.chosen) > 1:  # met, and with no team it could do without
+            for i in n.chosen:
+                assert int(headcount[[j for j in n.chosen if j != i]].sum()) < n.people

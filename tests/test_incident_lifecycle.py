@@ -166,6 +166,32 @@ def test_standing_down_releases_teams_and_returns_stock_in_the_same_command(
     send(client, elsewhere, west)
 
 
+def test_stock_released_by_a_stand_down_goes_to_other_incidents_short_of_it_never_back_to_its_own(
+    client: TestClient, grid: None
+) -> None:
+    catalogue(client)
+    store = depot(client, "东路储备库", (118.938, 25.1001), {"foam": 20})
+    closing = incident(client, SCENE)
+    other = incident(client, (118.92, 25.10))
+    ask = {"items": [{"material": "foam", "quantity": 15}]}
+    assert client.post(f"/api/v1/incidents/{closing}/material-requests", json=ask).status_code == 201
+    # Two more requests wait short of foam: a second one of the incident being closed, and another's.
+    for incident_id in (closing, other):
+        waiting = client.post(f"/api/v1/incidents/{incident_id}/material-requests", json=ask)
+        assert waiting.status_code == 201, waiting.text
+
+    closed = close(client, closing, stand_down=True)
+    assert closed.status_code == 200, closed.text
+    # Nothing stays reserved for the closed incident; the other incident got the freed foam.
+    mine = client.get(f"/api/v1/incidents/{closing}/material-requests").json()["items"]
+    held = [a for r in mine for a in r["allocations"] if a["status"] == "reserved"]
+    assert held == []
+    theirs = client.get(f"/api/v1/incidents/{other}/material-requests").json()["items"]
+    got = sum(a["quantity"] for r in theirs for a in r["allocations"] if a["status"] == "reserved")
+    assert got == 15
+    assert line(client, store, "foam")["reserved"] == 15
+
+
 def test_a_returning_team_does_not_hold_the_incident_open(client: TestClient, grid: None) -> None:
     incident_id = incident(client, SCENE)
     unit = team(client, "东路消防队", C, ["firefighting"])

@@ -17,6 +17,7 @@ from commandpost.clock import FrozenClock
 from commandpost.config import Settings
 from commandpost.depots.models import InventoryLine
 from commandpost.dispatch.models import AllocationStatus, MaterialAllocation, MaterialRequest
+from commandpost.events.models import Event
 from dispatch_support import incident, load_grid, point, served
 
 SCENE = (118.939, 25.1003)
@@ -264,3 +265,40 @@ def test_concurrent_requests_never_promise_more_than_is_on_hand(
             (stock.material_code, stock.depot_id), 30
         )
         assert stock.on_hand == pytest.approx(start - issued)
+
+
+def test_cancelled_stock_is_offered_to_the_requests_still_short(
+    client: TestClient, grid: None, session: Session
+) -> None:
+    catalogue(client)
+    near = depot(client, "东路储备库", (118.938, 25.1001), {"foam": 20})
+    first, second, third = (
+        incident(client, SCENE),
+        incident(client, (118.91, 25.1002)),
+        incident(client, SCENE),
+    )
+    taken = request(client, first, [{"material": "foam", "quantity": 20}]).json()
+    short = request(client, second, [{"material": "foam", "quantity": 15}]).json()
+    later = request(client, third, [{"material": "foam", "quantity": 10}]).json()
+    assert short["items"][0]["outstanding"] == 15 and later["items"][0]["outstanding"] == 10
+
+    cancelled = move(client, first, taken["allocations"][0]["id"], "cancelled")
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["items"][0]["outstanding"] == 20  # not given straight back to itself
+
+    # The oldest request still short gets what it lacks, the next one the rest.
+    served = client.get(f"/api/v1/incidents/{second}/material-requests/{short['id']}").json()
+    [offered] = served["allocations"]
+    assert (offered["depot_id"], offered["quantity"], offered["status"]) == (near, 15, "reserved")
+    assert offered["eta_s"] > 0 and served["fully_allocated"] is True
+    rest = client.get(f"/api/v1/incidents/{third}/material-requests/{later['id']}").json()
+    assert [a["quantity"] for a in rest["allocations"]] == [5]
+    assert rest["items"][0]["outstanding"] == 5
+    stock = line(client, near, "foam")
+    assert (stock["on_hand"], stock["reserved"], stock["available"]) == (20, 20, 0)
+
+    session.rollback()
+    offers = session.scalars(
+        select(Event.payload).where(Event.type == "material_request.allocation_offered").order_by(Event.id)
+    ).all()
+    assert [(p["from_request_id"], p["quantity"]) for p in offers] == [(taken["id"], 15), (taken["id"], 5)]

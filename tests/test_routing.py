@@ -283,3 +283,72 @@ def test_route_without_roads_is_unavailable(client: TestClient) -> None:
     assert "road layer" in response.json()["detail"]
     bad = client.get("/api/v1/route", params={"from": "118.9", "to": "118.94,25.1"})
     assert bad.status_code == 422 and bad.json()["field"] == "from"
+
+
+# --- points far from any road, and danger zones around the target ----------------------------
+
+
+def route_or_not(client: TestClient, start: tuple[float, float], end: tuple[float, float]) -> dict[str, Any]:
+    response = client.get(
+        "/api/v1/route", params={"from": f"{start[0]},{start[1]}", "to": f"{end[0]},{end[1]}"}
+    )
+    assert response.status_code == 200, response.text
+    feature: dict[str, Any] = response.json()
+    return feature
+
+
+def test_a_point_far_from_any_road_is_unreachable_with_the_reason(
+    client: TestClient,
+    settings: Settings,
+    engine: Engine,
+    clock: FrozenClock,
+    sessions: sessionmaker[Session],
+) -> None:
+    load_grid(sessions, clock)
+    at_sea = (118.91, 25.05)  # ≈ 5.6 km south of 南路
+    near = (118.91, 25.091)  # ≈ 1 km south of it
+    for start, end, which in [(at_sea, C, "start"), (A, at_sea, "destination")]:
+        feature = route_or_not(client, start, end)
+        assert feature["geometry"] is None and feature["properties"]["reachable"] is False
+        reason = feature["properties"]["reason"]
+        assert reason.startswith(f"the {which} is 5.6 km from the nearest open road"), reason
+        assert "limit 2.0 km" in reason
+    assert route_or_not(client, near, C)["properties"]["reachable"] is True
+
+    # The limit is a setting.
+    strict = settings.model_copy(update={"route_max_off_road_m": 500.0})
+    with TestClient(create_app(strict, clock=clock, engine=engine)) as other:
+        feature = route_or_not(other, near, C)
+        assert feature["properties"]["reachable"] is False
+        assert "limit 0.5 km" in feature["properties"]["reason"]
+
+
+def test_a_route_to_a_target_inside_a_danger_zone_ends_at_its_edge(
+    client: TestClient, sessions: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    load_grid(sessions, clock)
+    scene = (118.939, 25.1003)  # on 南路 near C
+    zone = Polygon([(118.934, 25.097), (118.944, 25.097), (118.944, 25.104), (118.934, 25.104)])
+    response = client.post(
+        "/api/v1/closures",
+        json={"kind": "danger_zone", "area": shapely.geometry.mapping(zone), "reason": "氯气泄漏"},
+    )
+    assert response.status_code == 201, response.text
+    feature = route_or_not(client, A, scene)
+    assert feature["properties"]["reachable"] is True
+    line = LineString(feature["geometry"]["coordinates"])
+    assert not line.intersects(zone.buffer(-1e-6))  # no straight walk across the zone
+    approach = feature["properties"]["approach"]
+    assert approach["type"] == "Point"
+    assert feature["geometry"]["coordinates"][-1] == pytest.approx(approach["coordinates"], abs=1e-6)
+    # 南路 is closed where it meets the zone, but driven up to the zone's western edge.
+    assert approach["coordinates"] == pytest.approx([118.934, 25.10], abs=1e-6)
+    assert roads_of(feature) == ["南路"]
+    # ≈ 0.005° of longitude and 0.0003° of latitude from the scene.
+    assert approach["distance_to_target_m"] == pytest.approx(504, abs=3)
+    assert all(leg["kind"] == "road" for leg in feature["properties"]["legs"])
+
+    # From the north-east, the way in is 东路, up to the zone's northern edge.
+    north_east = route_or_not(client, (118.94, 25.1199), scene)
+    assert north_east["properties"]["approach"]["coordinates"] == pytest.approx([118.94, 25.104], abs=1e-6)
+    assert not LineString(north_east["geometry"]["coordinates"]).intersects(zone.buffer(-1e-6))

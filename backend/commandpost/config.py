@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     report_max_ahead_s: float = Field(
         default=300, ge=0, description="refuse positions and readings stamped further in the future"
     )
+    # Routing: a team, incident or depot farther than this from every open road is unreachable
+    # (a position at sea is not a 10-hour walk).
+    route_max_off_road_m: float = Field(
+        default=2000, gt=0, description="farthest a route may start or end from the nearest open road"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -15,6 +15,12 @@ export interface Recommendation {
   status: string | null;
   suggested: boolean;
   reachable: boolean;
+  /** The need this team is chosen for, when one team counts for one need (maybe another need). */
+  chosenFor: string | null;
+  /** Equipment the chemical calls for that this team lacks (labels in both languages). */
+  lacking: { label: string; labelZh: string }[];
+  /** Why it cannot be routed to the incident. */
+  unreachableReason: string | null;
 }
 
 export interface RecommendationGroup {
@@ -23,6 +29,8 @@ export interface RecommendationGroup {
   minHeadcount: number | null;
   assignedHeadcount: number | null;
   met: boolean | null;
+  /** People still missing for this need once the chosen teams are counted. */
+  shortHeadcount: number | null;
   items: Recommendation[];
 }
 
@@ -122,7 +130,18 @@ function recommendation(item: Obj, need: string | null): Recommendation | null {
     status: str(item["status"], teamProps["status"]),
     suggested: item["suggested"] === true,
     reachable: item["reachable"] !== false,
+    chosenFor: str(item["chosen_for"]),
+    lacking: lackingOf(item["equipment_fit"]),
+    unreachableReason: str(item["unreachable_reason"]),
   };
+}
+
+function lackingOf(fit: unknown): { label: string; labelZh: string }[] {
+  if (!isObj(fit) || !Array.isArray(fit["lacking"])) return [];
+  return fit["lacking"].filter(isObj).map((x) => {
+    const label = str(x["label"], x["code"]) ?? "?";
+    return { label, labelZh: str(x["label_zh"]) ?? label };
+  });
 }
 
 /**
@@ -140,6 +159,7 @@ export function parseRecommendationGroups(body: unknown): RecommendationGroup[] 
         minHeadcount: num(group["min_headcount"]),
         assignedHeadcount: num(group["assigned_headcount"]),
         met: typeof group["met"] === "boolean" ? group["met"] : null,
+        shortHeadcount: num(group["short_headcount"]),
         items: itemsOf(group, "candidates", "teams", "recommendations")
           .map((item) => recommendation(item, need))
           .filter((r): r is Recommendation => r !== null),
@@ -149,7 +169,9 @@ export function parseRecommendationGroups(body: unknown): RecommendationGroup[] 
   const items = itemsOf(body, "recommendations", "teams", "candidates")
     .map((item) => recommendation(item, null))
     .filter((r): r is Recommendation => r !== null);
-  return items.length ? [{ need: null, label: null, minHeadcount: null, assignedHeadcount: null, met: null, items }] : [];
+  return items.length
+    ? [{ need: null, label: null, minHeadcount: null, assignedHeadcount: null, met: null, shortHeadcount: null, items }]
+    : [];
 }
 
 /** Every recommended team once, in the order the groups list them. */

@@ -120,6 +120,31 @@ describe("dispatch answers", () => {
     expect(groups[0]!.items[0]!.route).toEqual({ type: "LineString", coordinates: [[0, 0], [1, 1]] });
   });
 
+  it("reads which need a team is chosen for, the equipment it lacks and why it cannot get there", () => {
+    const [hazmat] = parseRecommendationGroups({
+      needs: [
+        {
+          need: "hazmat",
+          short_headcount: 5,
+          candidates: [
+            {
+              team_id: 2,
+              name: "B",
+              eta_s: 90,
+              suggested: false,
+              chosen_for: "fire_rescue",
+              equipment_fit: { fits: false, lacking: [{ code: "gas_tight_suit", label: "gas-tight suit", label_zh: "气密型防化服" }] },
+            },
+            { team_id: 3, name: "C", reachable: false, eta_s: null, unreachable_reason: "the start is 5.6 km from the nearest open road" },
+          ],
+        },
+      ],
+    });
+    expect(hazmat!.shortHeadcount).toBe(5);
+    expect(hazmat!.items[0]).toMatchObject({ chosenFor: "fire_rescue", lacking: [{ label: "gas-tight suit", labelZh: "气密型防化服" }] });
+    expect(hazmat!.items[1]).toMatchObject({ reachable: false, unreachableReason: "the start is 5.6 km from the nearest open road", lacking: [] });
+  });
+
   it("lists each recommended team once across needs", () => {
     const recs = parseRecommendations({
       needs: [

@@ -303,6 +303,7 @@ def change_allocation(
     body: AllocationStatusChange,
     db: SessionDep,
     clock: ClockDep,
+    road_router: RouterDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     def command() -> Outcome:
@@ -313,6 +314,7 @@ def change_allocation(
             step=body.status,
             clock=clock,
             actor=body.by,
+            router=road_router,
         )
         return 200, materials.entity(db, made), None
 

@@ -26,7 +26,8 @@ def _router(request: Request) -> Router:
         with _router_lock:
             router = getattr(request.app.state, "router", None)
             if router is None:
-                router = Router()
+                settings = getattr(request.app.state, "settings", None)
+                router = Router(max_off_road_m=settings.route_max_off_road_m) if settings else Router()
                 request.app.state.router = router
     return router
 

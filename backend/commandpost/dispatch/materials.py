@@ -23,8 +23,9 @@ from commandpost.depots import service as depots
 from commandpost.depots.models import Depot, InventoryLine, Material
 from commandpost.dispatch.models import AllocationStatus, MaterialAllocation, MaterialRequest
 from commandpost.dispatch.schemas import AllocationStep, MaterialRequestCreate, request_entity
-from commandpost.errors import InvalidInput, InvalidTransition, NotFound, OutOfStock
+from commandpost.errors import InvalidInput, InvalidTransition, NotFound, OutOfStock, Unavailable
 from commandpost.incidents import service as incidents
+from commandpost.incidents.models import Incident, IncidentStatus
 from commandpost.resources import Page
 from commandpost.routing import service as routing
 
@@ -210,9 +211,13 @@ def change_allocation(
     step: AllocationStep,
     clock: Clock,
     actor: str | None = None,
+    router: routing.Router | None = None,
+    standing_down: bool = False,
 ) -> MaterialRequest:
-    """Move one allocation along reserved → dispatched → delivered, or cancel it while reserved
-    (its stock becomes available again). Returns its request."""
+    """Move one allocation along reserved → dispatched → delivered, or cancel it while reserved:
+    its stock is offered to the requests still short of that material (see `offer_back`; to other
+    incidents only when the incident is standing down), and what none of them takes becomes
+    available again. Returns its request."""
     allocation = session.scalars(
         select(MaterialAllocation)
         .where(MaterialAllocation.id == allocation_id)
@@ -258,6 +263,15 @@ def change_allocation(
         clock=clock,
         actor=actor,
     )
+    if step is AllocationStep.cancelled:
+        offer_back(
+            session,
+            cancelled=allocation,
+            router=router,
+            clock=clock,
+            actor=actor,
+            other_incidents_only=standing_down,
+        )
     return request
 
 
@@ -308,5 +322,121 @@ def release_reserved(
             step=AllocationStep.cancelled,
             clock=clock,
             actor=actor,
+            standing_down=True,
         )
     return released
+
+
+def _outstanding(request: MaterialRequest, material: str) -> Decimal:
+    asked = sum((_dec(i["quantity"]) for i in request.items if i["material"] == material), Decimal(0))
+    held = sum(
+        (
+            _dec(a.quantity)
+            for a in request.allocations
+            if a.material_code == material and a.status is not AllocationStatus.cancelled
+        ),
+        Decimal(0),
+    )
+    return max(asked - held, Decimal(0))
+
+
+def offer_back(
+    session: Session,
+    *,
+    cancelled: MaterialAllocation,
+    router: routing.Router | None,
+    clock: Clock,
+    actor: str | None = None,
+    other_incidents_only: bool = False,
+) -> list[int]:
+    """Offer the stock of a cancelled allocation to the requests still short of that material:
+    oldest first, of incidents still open in the same context (live, or the same drill), never back
+    to the request it was cancelled from, and (with a router) only where the depot can reach the
+    incident. Each request served gets a reserved allocation from that depot and an
+    `allocation_offered` event. Returns the ids of the requests served."""
+    material, depot_id = cancelled.material_code, cancelled.depot_id
+    left = _dec(cancelled.quantity)
+    same_context = (
+        MaterialRequest.exercise_id.is_(None)
+        if cancelled.exercise_id is None
+        else MaterialRequest.exercise_id == cancelled.exercise_id
+    )
+    # Locked in id order, so two cancellations cannot both fill the same shortfall.
+    candidates = session.scalars(
+        select(MaterialRequest)
+        .join(Incident, Incident.id == MaterialRequest.incident_id)
+        .where(
+            MaterialRequest.id != cancelled.request_id,
+            Incident.status != IncidentStatus.closed,
+            same_context,
+            *([MaterialRequest.incident_id != cancelled.incident_id] if other_incidents_only else []),
+        )
+        .order_by(MaterialRequest.id)
+        .with_for_update(of=MaterialRequest)
+        .execution_options(populate_existing=True)
+    ).all()
+    short = [r for r in candidates if _outstanding(r, material) > 0]
+    if not short:
+        return []
+    depot = session.get(Depot, depot_id)
+    assert depot is not None  # an allocation's depot cannot be deleted under it
+    served: list[int] = []
+    now = clock.now()
+    for request in sorted(short, key=lambda r: (r.created_at, r.id)):
+        if left <= 0:
+            break
+        eta: tuple[float | None, float | None] = (None, None)
+        if router is not None:
+            incident = incidents.get(session, incident_id=request.incident_id)
+            try:
+                found = routing.reach(
+                    router.network(session),
+                    target=routing.point_of(incident.location),
+                    sources=routing.lonlat_of([routing.point_of(depot.location)]),
+                )
+            except Unavailable:  # no road layer: offered without a travel time
+                found = None
+            if found is not None:
+                seconds = float(found.travel.seconds[0])
+                if not math.isfinite(seconds):
+                    continue  # cut off from this incident
+                eta = (round(seconds, 1), round(float(found.travel.metres[0]), 1))
+        take = min(left, _outstanding(request, material))
+        depots.reserve(
+            session, depot_id=depot_id, material_code=material, quantity=float(take), clock=clock, actor=actor
+        )
+        offered = MaterialAllocation(
+            incident_id=request.incident_id,
+            depot_id=depot_id,
+            material_code=material,
+            quantity=float(take),
+            status=AllocationStatus.reserved,
+            eta_s=eta[0],
+            distance_m=eta[1],
+            reserved_at=now,
+            exercise_id=request.exercise_id,
+            updated_at=now,
+        )
+        request.allocations.append(offered)
+        request.updated_at = now
+        session.flush()
+        resources.record_change(
+            session,
+            entity_type=WHAT,
+            row=request,
+            action="allocation_offered",
+            feature=entity(session, request),
+            payload={
+                "allocation_id": offered.id,
+                "from_allocation_id": cancelled.id,
+                "from_request_id": cancelled.request_id,
+                "depot_id": depot_id,
+                "material": material,
+                "quantity": float(take),
+            },
+            clock=clock,
+            actor=actor,
+        )
+        served.append(request.id)
+        left -= take
+    return served

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from commandpost import geo, resources
 from commandpost.clock import Clock
-from commandpost.dispatch import plans
+from commandpost.dispatch import equipment, plans
 from commandpost.dispatch.models import Assignment, AssignmentStatus
 from commandpost.dispatch.schemas import StagingRequest, TeamStep, assignment_feature
 from commandpost.errors import Conflict, InvalidInput, InvalidTransition, NotFound
@@ -44,6 +45,10 @@ def _open_incident(session: Session, incident_id: int) -> Incident:
 # --- recommendations ---------------------------------------------------------------------
 
 _BIT = {c.value: 1 << n for n, c in enumerate(Capability)}
+# Per piece of equipment lacking, above any travel time: a team whose equipment does not fit the
+# chemical is chosen for a hazmat need only when no team that fits (or lacks less) is left.
+UNFIT_PENALTY_S = 1e7
+_NO_PAIR = 1e12
 
 
 def _mask(capabilities: Sequence[str]) -> int:
@@ -59,16 +64,18 @@ class _Teams:
     """The available teams as columns."""
 
     ids: NDArray[np.int64]
+    versions: list[int]
     names: list[str]
     kinds: list[str]
     tiers: list[str]
     headcount: NDArray[np.int64]
     masks: NDArray[np.int64]
+    equipment: list[tuple[str, ...]]
     lonlat: NDArray[np.float64]
 
 
-# Per team: (version, name, kind, tier, headcount, capability mask).
-TeamMemo = dict[int, tuple[int, str, str, str, int, int]]
+# Per team: (version, name, kind, tier, headcount, capability mask, equipment).
+TeamMemo = dict[int, tuple[int, str, str, str, int, int, tuple[str, ...]]]
 
 
 def _available_teams(session: Session, memo: TeamMemo) -> _Teams:
@@ -83,25 +90,103 @@ def _available_teams(session: Session, memo: TeamMemo) -> _Teams:
     stale = [r[0] for r in rows if (known := memo.get(r[0])) is None or known[0] != r[1]]
     for start in range(0, len(stale), 1000):
         for r in session.execute(
-            select(t.id, t.version, t.name, t.kind, t.tier, t.headcount, t.capabilities).where(
+            select(t.id, t.version, t.name, t.kind, t.tier, t.headcount, t.capabilities, t.equipment).where(
                 t.id.in_(stale[start : start + 1000])
             )
         ):
-            memo[r[0]] = (r[1], r[2], str(r[3]), str(r[4]), r[5], _mask(r[6] or ()))
+            memo[r[0]] = (r[1], r[2], str(r[3]), str(r[4]), r[5], _mask(r[6] or ()), tuple(r[7] or ()))
     table = np.array([tuple(r) for r in rows], dtype=np.float64).reshape(-1, 4)
     details = [memo[r[0]] for r in rows]
-    names, kinds, tiers, headcount, masks = (
-        zip(*[d[1:] for d in details], strict=True) if details else ((),) * 5
+    versions, names, kinds, tiers, headcount, masks, equipment = (
+        zip(*details, strict=True) if details else ((),) * 7
     )
     return _Teams(
         ids=table[:, 0].astype(np.int64),
+        versions=list(versions),
         names=list(names),
         kinds=list(kinds),
         tiers=list(tiers),
         headcount=np.array(headcount, dtype=np.int64),
         masks=np.array(masks, dtype=np.int64),
+        equipment=list(equipment),
         lonlat=table[:, 2:4].copy(),
     )
+
+
+@dataclass
+class _Need:
+    """One need of the plan while the teams are being chosen."""
+
+    code: str
+    place: int  # in the plan's list
+    people: int  # still to find (the plan's minimum less the people already sent)
+    wants_team: bool  # nobody has been sent for it yet: it needs at least one team
+    order: NDArray[np.int64]  # teams that can meet it and can get there, cheapest first
+    cost: NDArray[np.float64]  # per team (all teams): ETA, plus the penalty if unfit
+    chosen: list[int]
+
+    def short(self, headcount: NDArray[np.int64]) -> bool:
+        found = int(headcount[self.chosen].sum()) if self.chosen else 0
+        return found < self.people or (self.wants_team and not self.chosen)
+
+
+def _choose(needs: list[_Need], headcount: NDArray[np.int64], n_teams: int) -> None:
+    """Choose distinct teams for the needs: in rounds, every need still short takes one more team,
+    the round's teams being the assignment of least total cost (ETA; an unfit team costs more than
+    any ETA), until each need is met or no team that can meet it is left. Then a need drops the
+    teams it does not need (the smallest first: the slowest team it keeps sets when it is covered),
+    and the teams freed go to needs still short, in more rounds.
+
+    Each round is an exact min-cost matching (scipy's linear_sum_assignment); only each need's k
+    cheapest free teams can be in it (k = needs in the round), so the matrix stays tiny.
+    """
+    used = np.zeros(n_teams, dtype=bool)
+    for _ in range(3):
+        _rounds(needs, headcount, used)
+        freed = False
+        for need in needs:
+            for i in sorted(need.chosen, key=lambda i: (int(headcount[i]), i)):
+                keep = [j for j in need.chosen if j != i]
+                if keep and int(headcount[keep].sum()) >= need.people:
+                    need.chosen = keep
+                    used[i] = False
+                    freed = True
+        if not freed:
+            return
+
+
+def _rounds(needs: list[_Need], headcount: NDArray[np.int64], used: NDArray[np.bool_]) -> None:
+    active = [n for n in needs if n.short(headcount) and (~used[n.order]).any()]
+    while active:
+        k = len(active)
+        free = [n.order[~used[n.order]][:k] for n in active]
+        cols = np.unique(np.concatenate(free))
+        cost = np.full((k, len(cols)), _NO_PAIR)
+        for row, (need, options) in enumerate(zip(active, free, strict=True)):
+            # A millisecond per place in the plan: of two needs equally served, the first listed wins.
+            cost[row, np.searchsorted(cols, options)] = need.cost[options] + need.place * 1e-3
+        rows, picks = linear_sum_assignment(cost)
+        for row, pick in zip(rows.tolist(), picks.tolist(), strict=True):
+            if cost[row, pick] < _NO_PAIR:
+                active[row].chosen.append(int(cols[pick]))
+                used[cols[pick]] = True
+        active = [n for n in active if n.short(headcount) and (~used[n.order]).any()]
+
+
+def _fit_of(
+    needed: Sequence[equipment.Requirement], teams_: _Teams, memo: dict[tuple[int, int, str], list[str]]
+) -> dict[int, list[str]]:
+    """Per team index, the requirement codes its equipment lacks (remembered per team version)."""
+    key = ",".join(r.code for r in needed)
+    out: dict[int, list[str]] = {}
+    for i, team_id in enumerate(teams_.ids.tolist()):
+        entry = (team_id, teams_.versions[i], key)
+        lacking = memo.get(entry)
+        if lacking is None:
+            lacking = [r.code for r in needed if not r.met_by(teams_.equipment[i])]
+            memo[entry] = lacking
+        out[i] = lacking
+    return out
 
 
 def recommend(
@@ -114,11 +199,14 @@ def recommend(
     routes: int = 3,
 ) -> dict[str, Any]:
     """For each need of the incident's plan, the available teams that can meet it, fastest first,
-    with why: ETA, distance, capabilities matched and missing, headcount; routes for the first few.
+    with why: ETA, distance, capabilities matched and missing, headcount, for a hazmat need whether
+    their equipment fits the chemical involved; routes for the first few.
 
-    A team with every capability of a need ranks before one with some; unreachable teams come last.
-    `suggested` marks the fastest full matches that together (with the teams already assigned for
-    the need) reach its minimum headcount; `suggested_team_ids` lists them all.
+    A team with every capability of a need ranks before one with some, one whose equipment fits
+    the chemical before one whose does not; unreachable teams come last, saying why. One team
+    counts for one need only: `chosen` is the set of distinct teams, fastest first, that covers
+    the needs together (see `_choose`), each candidate's `suggested` says it was chosen for this
+    need and `chosen_for` for which; what no team is left to cover is listed in `missing`.
     """
     incident = incidents.get(session, incident_id=incident_id)
     plan, level, assumed = plans.plan_for(session, incident)
@@ -134,6 +222,14 @@ def recommend(
     seconds, metres = found.travel.seconds, found.travel.metres
     reachable = np.isfinite(seconds)
     assigned = _assigned_headcount(session, incident_id=incident_id, needs=plan.needs)
+    rule = equipment.rule()
+    chemicals, chemical_source = equipment.chemicals_of(session, incident)
+    needed = rule.needed(chemicals)
+    lacking = _fit_of(needed, teams_, router.memo.setdefault("dispatch.fit", {})) if needed else {}
+    # Per team, how many pieces of the equipment the chemical calls for it lacks (0: it fits).
+    unfit = np.zeros(len(teams_.ids), dtype=np.int64)
+    if lacking:
+        unfit[:] = [len(lacking[i]) for i in range(len(teams_.ids))]
     route_cache: dict[int, dict[str, Any]] = {}
 
     def route_of(i: int) -> dict[str, Any]:
@@ -143,19 +239,46 @@ def recommend(
             )
         return route_cache[i]
 
-    needs_out = []
+    def fit_of(i: int, hazmat: bool) -> dict[str, Any] | None:
+        if not hazmat or not needed:
+            return None
+        missing = [rule.requirements[code].out() for code in lacking.get(i, [])]
+        return {"fits": not missing, "lacking": missing}
+
+    # Choose the distinct teams first, then list each need's candidates.
+    work: list[_Need] = []
     for need in plan.needs:
         wanted = _mask(need["capabilities"])
+        hazmat = bool(needed) and not rule.applies_to.isdisjoint(need["capabilities"])
+        full = np.flatnonzero(((wanted & ~teams_.masks) == 0) & reachable)
+        cost = seconds + (UNFIT_PENALTY_S * unfit if hazmat else 0.0)  # fewer lacking first
+        order = full[np.lexsort((teams_.ids[full], cost[full]))]
+        people_sent, teams_sent = assigned.get(need["need"], (0, 0))
+        work.append(
+            _Need(
+                code=need["need"],
+                place=len(work),
+                people=max(int(need.get("min_headcount", 0)) - people_sent, 0),
+                wants_team=teams_sent == 0,
+                order=order,
+                cost=cost,
+                chosen=[],
+            )
+        )
+    _choose(work, teams_.headcount, len(teams_.ids))
+    chosen_for = {i: w.code for w in work for i in w.chosen}
+
+    needs_out, chosen_out, missing_out = [], [], []
+    for need, w in zip(plan.needs, work, strict=True):
+        wanted = _mask(need["capabilities"])
+        hazmat = bool(needed) and not rule.applies_to.isdisjoint(need["capabilities"])
         minimum = int(need.get("min_headcount", 0))
-        already = assigned.get(need["need"], 0)
+        already = assigned.get(need["need"], (0, 0))[0]
         overlap = np.flatnonzero(teams_.masks & wanted)
         missing = np.bitwise_count(wanted & ~teams_.masks[overlap])
-        ranked = overlap[np.lexsort((teams_.ids[overlap], seconds[overlap], missing > 0))]
-        # The fastest full matches until the headcount is met.
-        full = ranked[(np.bitwise_count(wanted & ~teams_.masks[ranked]) == 0) & reachable[ranked]]
-        before = already + np.cumsum(teams_.headcount[full]) - teams_.headcount[full]
-        suggested = full[before < minimum]
-        chosen = set(suggested.tolist())
+        ranked = overlap[
+            np.lexsort((teams_.ids[overlap], seconds[overlap], unfit[overlap] * hazmat, missing > 0))
+        ]
         out = []
         for rank, i in enumerate(ranked[:per_need].tolist()):
             ok = bool(reachable[i])
@@ -170,15 +293,50 @@ def recommend(
                     "headcount": int(teams_.headcount[i]),
                     "position": teams_.lonlat[i].tolist(),
                     "reachable": ok,
+                    "unreachable_reason": None if ok else found.reason(i),
                     "eta_s": round(float(seconds[i]), 1) if ok else None,
                     "distance_m": round(float(metres[i]), 1) if ok else None,
                     "matched": _names(wanted & have),
                     "missing": _names(wanted & ~have),
-                    "suggested": i in chosen,
+                    "equipment_fit": fit_of(i, hazmat),
+                    "suggested": chosen_for.get(i) == w.code,
+                    "chosen_for": chosen_for.get(i),
                     "route": route_of(i) if rank < routes and ok else None,
                 }
             )
-        suggested_headcount = int(teams_.headcount[suggested].sum())
+        suggested_headcount = int(teams_.headcount[w.chosen].sum()) if w.chosen else 0
+        short = max(minimum - already - suggested_headcount, 0)
+        without_team = w.wants_team and not w.chosen
+        met = short == 0 and not without_team
+        unfit_chosen = [i for i in w.chosen if hazmat and unfit[i] > 0]
+        for i in w.chosen:
+            chosen_out.append(
+                {
+                    "need": w.code,
+                    "team_id": int(teams_.ids[i]),
+                    "name": teams_.names[i],
+                    "headcount": int(teams_.headcount[i]),
+                    "eta_s": round(float(seconds[i]), 1),
+                    "distance_m": round(float(metres[i]), 1),
+                    "equipment_fit": fit_of(i, hazmat),
+                }
+            )
+        if not met or unfit_chosen:
+            missing_out.append(
+                {
+                    "need": w.code,
+                    "label": need.get("label"),
+                    "short_headcount": short,
+                    "unfit_team_ids": [int(teams_.ids[i]) for i in unfit_chosen],
+                    "reason": _why_missing(
+                        short=short,
+                        without_team=without_team,
+                        candidates=len(w.order),
+                        unfit=len(unfit_chosen),
+                        chemicals=chemicals,
+                    ),
+                }
+            )
         needs_out.append(
             {
                 "need": need["need"],
@@ -187,8 +345,10 @@ def recommend(
                 "min_headcount": minimum,
                 "assigned_headcount": already,
                 "suggested_headcount": suggested_headcount,
-                "suggested_team_ids": teams_.ids[suggested].tolist(),
-                "met": already + suggested_headcount >= minimum,
+                "suggested_team_ids": teams_.ids[w.chosen].tolist(),
+                "short_headcount": short,
+                "covered_eta_s": round(float(seconds[w.chosen].max()), 1) if w.chosen else None,
+                "met": met,
                 "candidates_total": len(ranked),
                 "candidates": out,
             }
@@ -203,6 +363,12 @@ def recommend(
             "level_assumed": assumed,
         },
         "needs": needs_out,
+        "chosen": chosen_out,
+        "missing": missing_out,
+        "chemicals": [c.out(chemical_source or "") for c in chemicals],
+        "equipment_needed_for_hazmat": [r.out() for r in needed],
+        "unreachable_reason": found.target_reason,
+        "approach": found.approach,
         "available_teams": len(teams_.ids),
         "network": {
             "nodes": net.graph.n_nodes,
@@ -213,25 +379,45 @@ def recommend(
     }
 
 
+def _why_missing(
+    *, short: int, without_team: bool, candidates: int, unfit: int, chemicals: Sequence[equipment.Chemical]
+) -> str:
+    names = "、".join(c.name for c in chemicals)
+    if unfit and not short and not without_team:
+        return f"covered only with {unfit} team(s) whose equipment does not fit {names}"
+    if candidates == 0:
+        what = "no available team that can get there has every capability it needs"
+    else:
+        what = "every available team that can meet it is chosen (or chosen for another need)"
+    people = f"{short} people short" if short else "no team chosen"
+    return f"{people}: {what}" + (f"; {unfit} chosen team(s) lack equipment for {names}" if unfit else "")
+
+
 def _assigned_headcount(
     session: Session, *, incident_id: int, needs: Sequence[dict[str, Any]]
-) -> dict[str, int]:
-    """People already sent per need: an assignment counts for its need, or, if it names none, for
-    every need the team fully meets."""
+) -> dict[str, tuple[int, int]]:
+    """People and teams already sent per need: an assignment counts for its need, or, if it names
+    none, for one need only: the first of the plan it fully meets that is still short (else the
+    first it fully meets)."""
     rows = session.execute(
         select(Assignment.need, Team.headcount, Team.capabilities)
         .join(Team, Team.id == Assignment.team_id)
         .where(Assignment.incident_id == incident_id, Assignment.active.is_(True))
+        .order_by(Assignment.id)
     ).all()
-    totals: dict[str, int] = defaultdict(int)
-    for need_code, headcount, caps in rows:
-        if need_code is not None:
-            totals[need_code] += headcount
-            continue
-        for need in needs:
-            if set(need["capabilities"]) <= set(caps or ()):
-                totals[need["need"]] += headcount
-    return dict(totals)
+    people: dict[str, int] = defaultdict(int)
+    teams_sent: dict[str, int] = defaultdict(int)
+    minimum = {n["need"]: int(n.get("min_headcount", 0)) for n in needs}
+    for need_code, headcount, caps in sorted(rows, key=lambda r: r[0] is None):
+        if need_code is None:
+            fits = [n["need"] for n in needs if set(n["capabilities"]) <= set(caps or ())]
+            short = [code for code in fits if people[code] < minimum[code] or not teams_sent[code]]
+            if not fits:
+                continue
+            need_code = (short or fits)[0]
+        people[need_code] += headcount
+        teams_sent[need_code] += 1
+    return {code: (people[code], teams_sent[code]) for code in people}
 
 
 # --- assignments -------------------------------------------------------------------------
@@ -629,7 +815,7 @@ def propose_staging(
     margin = proj.to_lonlat(zone_m.buffer(ROUTE_MARGIN_M))
     blocked = net.blocked.copy()
     blocked[graph.segments_meeting(margin)] = True
-    approach_net = graph.network(blocked)
+    approach_net = net.with_closed(blocked, zones=net.zones)
     team_rows = _staging_teams(session, incident_id=incident.id, team_ids=data.team_ids)
     routes: list[dict[str, Any]] = []
     if team_rows:

@@ -95,7 +95,8 @@ class Field:
     seconds: Floats  # per node; the virtual target node is last
     metres: Floats
     next_hop: Ints
-    entry: dict[int, float]  # node → the fraction of the target's segment it drives from
+    # node → (segment, from fraction, to fraction): the last piece of road from that node to the target
+    entry: dict[int, tuple[int, float, float]]
     hops: list[int]  # next_hop as plain ints, for walking routes
 
 
@@ -215,19 +216,41 @@ class RoadGraph:
         """Indices of the segments that touch or cross `area` (WGS 84)."""
         return np.asarray(self.tree.query(area, predicate="intersects"), dtype=np.int64)
 
-    def network(self, blocked: NDArray[np.bool_] | None = None, *, version: Any = None) -> Network:
+    def network(
+        self,
+        blocked: NDArray[np.bool_] | None = None,
+        *,
+        version: Any = None,
+        zones: Sequence[BaseGeometry] = (),
+        max_off_road_m: float = math.inf,
+    ) -> Network:
         """The graph as it can be driven with `blocked` segments (a mask over segments) closed."""
         mask = np.zeros(len(self), dtype=bool) if blocked is None else blocked
-        return Network(self, mask, version=version)
+        return Network(self, mask, version=version, zones=zones, max_off_road_m=max_off_road_m)
 
 
 class Network:
-    """The drivable graph: a RoadGraph with some segments closed. Immutable; safe to share."""
+    """The drivable graph: a RoadGraph with some segments closed. Immutable; safe to share.
 
-    def __init__(self, graph: RoadGraph, blocked: NDArray[np.bool_], *, version: Any = None) -> None:
+    `zones` are the danger zones in force (WGS 84 polygons): a target inside one is approached to
+    the nearest open road outside it, not walked to across it. A point farther than
+    `max_off_road_m` from every open road cannot be routed from or to.
+    """
+
+    def __init__(
+        self,
+        graph: RoadGraph,
+        blocked: NDArray[np.bool_],
+        *,
+        version: Any = None,
+        zones: Sequence[BaseGeometry] = (),
+        max_off_road_m: float = math.inf,
+    ) -> None:
         self.graph = graph
         self.blocked = blocked
         self.version = version
+        self.zones = tuple(zones)
+        self.max_off_road_m = max_off_road_m
         g = graph
         self.size = g.n_nodes + 1  # the last node stands for a query's target
         self.target_node = g.n_nodes
@@ -251,7 +274,7 @@ class Network:
         self.open_segments: Ints = np.flatnonzero(~blocked).astype(np.int64)
         self._open_tree: tuple[Ints, cKDTree] | None = None  # built only if ever needed
         self._hops: dict[tuple[int, int], int] | None = None
-        self._fields: OrderedDict[tuple[int, float], Field] = OrderedDict()
+        self._fields: OrderedDict[tuple[Any, ...], Field] = OrderedDict()
         self._snaps: dict[tuple[float, float], tuple[float, float, float, float, float]] = {}
         self._last_snap: tuple[bytes, Snaps] | None = None
         self._lock = threading.Lock()
@@ -259,6 +282,10 @@ class Network:
     @property
     def edges(self) -> int:
         return len(self.edge_key)
+
+    def with_closed(self, blocked: NDArray[np.bool_], *, zones: Sequence[BaseGeometry] = ()) -> Network:
+        """The same graph and limits with another set of closed segments and danger zones."""
+        return self.graph.network(blocked, zones=zones, max_off_road_m=self.max_off_road_m)
 
     # --- snapping ------------------------------------------------------------------------
 
@@ -428,29 +455,74 @@ class Network:
         if len(target) != 1 or target.seg[0] < 0:
             raise ValueError("field_to needs one point placed on the network")
         key = (int(target.seg[0]), round(float(target.frac[0]), 9))
+        return self._cached(key, lambda: self._search(target, self._entries_to_point(target)))
+
+    def field_to_edge(self, zone: BaseGeometry, target: Snaps) -> Field | None:
+        """Every node's time and distance to the edge of a danger zone (WGS 84 polygon) around the
+        target: the nearest place where a road leading into the zone meets its edge. The roads
+        into the zone are closed, but their part outside it can still be driven. None when no road
+        crosses the edge from outside."""
+        entries = self._entries_to_edge(zone)
+        if not entries:
+            return None
+        return self._cached(("edge", zone.wkb), lambda: self._search(target, entries))
+
+    def _cached(self, key: tuple[Any, ...], search: Any) -> Field:
         with self._lock:
             cached = self._fields.get(key)
             if cached is not None:
                 self._fields.move_to_end(key)
                 return cached
-        field = self._search(target)
+        field: Field = search()
         with self._lock:
             self._fields[key] = field
             while len(self._fields) > FIELD_CACHE:
                 self._fields.popitem(last=False)
         return field
 
-    def _search(self, target: Snaps) -> Field:
+    def _entries_to_point(self, target: Snaps) -> dict[int, tuple[float, float, int, float, float]]:
+        """Which nodes reach the target's point along its segment, and how:
+        node → (seconds, metres, segment, fraction it enters the segment at, fraction it ends at)."""
         g = self.graph
         s, f = int(target.seg[0]), float(target.frac[0])
         u, v = int(g.seg_u[s]), int(g.seg_v[s])
-        # The target's row: which nodes reach its point along its segment, and how fast.
-        # node → (seconds, metres, fraction it enters the segment at)
-        hops = {u: (max(f * g.seconds[s], MIN_EDGE_S), f * g.length_m[s], 0.0)}
+        hops = {u: (max(f * g.seconds[s], MIN_EDGE_S), f * g.length_m[s], s, 0.0, f)}
         if not g.oneway[s]:
-            back = (max((1 - f) * g.seconds[s], MIN_EDGE_S), (1 - f) * g.length_m[s], 1.0)
+            back = (max((1 - f) * g.seconds[s], MIN_EDGE_S), (1 - f) * g.length_m[s], s, 1.0, f)
             if v not in hops or back[0] < hops[v][0]:
                 hops[v] = back
+        return hops
+
+    def _entries_to_edge(self, zone: BaseGeometry) -> dict[int, tuple[float, float, int, float, float]]:
+        """For each road that leads into the zone from a node outside it, that node and the drive
+        from it to where the road first meets the zone's edge."""
+        g = self.graph
+        zone_m = g.projection.to_metric(zone)
+        edge = zone_m.boundary
+        hops: dict[int, tuple[float, float, int, float, float]] = {}
+
+        def offer(node: int, hop: tuple[float, float, int, float, float]) -> None:
+            if node not in hops or hop[0] < hops[node][0]:
+                hops[node] = hop
+
+        for s in g.segments_meeting(zone).tolist():
+            line = g.lines_m[s]
+            crossings = shapely.get_coordinates(line.intersection(edge))
+            if not len(crossings):
+                continue
+            along = shapely.line_locate_point(line, shapely.points(crossings), normalized=True)
+            start, end = shapely.get_point(line, 0), shapely.get_point(line, -1)
+            if not zone_m.covers(start):
+                f = float(along.min())
+                offer(int(g.seg_u[s]), (max(f * g.seconds[s], MIN_EDGE_S), f * g.length_m[s], s, 0.0, f))
+            if not g.oneway[s] and not zone_m.covers(end):
+                f = float(along.max())
+                back = (max((1 - f) * g.seconds[s], MIN_EDGE_S), (1 - f) * g.length_m[s], s, 1.0, f)
+                offer(int(g.seg_v[s]), back)
+        return hops
+
+    def _search(self, target: Snaps, hops: dict[int, tuple[float, float, int, float, float]]) -> Field:
+        """One Dijkstra over the reversed graph from a virtual node that `hops` lead into."""
         cols = np.array(sorted(hops), dtype=np.int32)
         data = np.concatenate([self._data, [hops[int(c)][0] for c in cols]])
         indices = np.concatenate([self._indices, cols])
@@ -459,8 +531,8 @@ class Network:
         matrix = csr_matrix((data, indices, indptr), shape=(self.size, self.size))
         seconds, pred = dijkstra(matrix, directed=True, indices=self.target_node, return_predecessors=True)
         next_hop = pred.astype(np.int64)
-        metres = self._path_metres(next_hop, {c: m for c, (_, m, _) in hops.items()})
-        entry = {c: start for c, (_, _, start) in hops.items()}
+        metres = self._path_metres(next_hop, {c: hop[1] for c, hop in hops.items()})
+        entry = {c: (seg, start, end) for c, (_, _, seg, start, end) in hops.items()}
         return Field(
             target=target,
             seconds=seconds,
@@ -493,10 +565,11 @@ class Network:
 
     # --- many sources to one target ------------------------------------------------------
 
-    def travel(self, field: Field, sources: Snaps) -> Travel:
-        """Time and distance from each source point to the field's target, off-road legs included."""
+    def travel(self, field: Field, sources: Snaps, target: Snaps | None = None) -> Travel:
+        """Time and distance from each source point to the target (by default the field's own; one
+        placed at the same spot of the road may stand for another point), off-road legs included."""
         g = self.graph
-        t = field.target
+        t = field.target if target is None else target
         ts, tf = int(t.seg[0]), float(t.frac[0])
         k = len(sources)
         placed = sources.seg >= 0
@@ -539,14 +612,16 @@ class Network:
 
     # --- route geometry ------------------------------------------------------------------
 
-    def route(self, field: Field, sources: Snaps, travel: Travel, i: int) -> dict[str, Any] | None:
+    def route(
+        self, field: Field, sources: Snaps, travel: Travel, i: int, target: Snaps | None = None
+    ) -> dict[str, Any] | None:
         """Source i's route to the target: LineString coordinates and legs (road, seconds, metres)."""
         via = int(travel.via[i])
         if via == -2:
             return None
         g = self.graph
-        t = field.target
-        ts, tf = int(t.seg[0]), float(t.frac[0])
+        t = field.target if target is None else target
+        tf = float(t.frac[0])
         s, f = int(sources.seg[i]), float(sources.frac[i])
         path = _Path()
         path.off_road(sources.lonlat[i], sources.on_road[i], float(sources.off_m[i]))
@@ -569,7 +644,7 @@ class Network:
                         g.length_list[seg],
                         g.id_list[seg],
                     )
-            path.along(g, ts, field.entry[nodes[-1]], tf)
+            path.along(g, *field.entry[nodes[-1]])
         path.off_road(t.on_road[0], t.lonlat[0], float(t.off_m[0]))
         return path.assemble()
 

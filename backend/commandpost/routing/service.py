@@ -3,6 +3,7 @@ travel times and routes on it, and closing or reopening roads."""
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,10 +78,24 @@ def _stamps(session: Session) -> tuple[tuple[int, int], tuple[int, int]]:
     return (int(row[0] or 0), int(row[1] or 0)), (int(row[2] or 0), int(row[3] or 0))
 
 
+def active_closures(session: Session) -> list[Closure]:
+    return list(session.scalars(select(Closure).where(Closure.active.is_(True)).order_by(Closure.id)))
+
+
 def blocked_mask(session: Session, graph: RoadGraph, *, extra: Sequence[Closure] = ()) -> NDArray[np.bool_]:
     """Which segments the active closures (and `extra` ones not yet stored) close."""
-    closures = list(session.scalars(select(Closure).where(Closure.active.is_(True))))
-    return mask_for(graph, [*closures, *extra])
+    return mask_for(graph, [*active_closures(session), *extra])
+
+
+def danger_zones(closures: Sequence[Closure]) -> list[BaseGeometry]:
+    """The areas of the danger-zone closures in force: a route ends at their edge."""
+    zones = []
+    for closure in closures:
+        if closure.active and closure.kind is ClosureKind.danger_zone:
+            area = geo.from_db(closure.geom)
+            if area is not None:
+                zones.append(area)
+    return zones
 
 
 def mask_for(graph: RoadGraph, closures: Sequence[Closure]) -> NDArray[np.bool_]:
@@ -99,11 +114,16 @@ def mask_for(graph: RoadGraph, closures: Sequence[Closure]) -> NDArray[np.bool_]
     return mask
 
 
+# A point farther than this from every open road is not routed from or to (MAX_OFF_ROAD_M in Settings).
+MAX_OFF_ROAD_M = 2000.0
+
+
 class Router:
     """The road network of this process, rebuilt when the road layer is re-imported and re-masked
     when a closure changes (in this process or another: it checks the stamps on every use)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_off_road_m: float = MAX_OFF_ROAD_M) -> None:
+        self.max_off_road_m = max_off_road_m
         self._lock = threading.Lock()
         self._graph: RoadGraph | None = None
         self._net: Network | None = None
@@ -123,7 +143,13 @@ class Router:
                 self._graph = load_graph(session, version=road)
             if self._net is None or self._net.version != version:
                 older = self._net
-                self._net = self._graph.network(blocked_mask(session, self._graph), version=version)
+                in_force = active_closures(session)
+                self._net = self._graph.network(
+                    mask_for(self._graph, in_force),
+                    version=version,
+                    zones=danger_zones(in_force),
+                    max_off_road_m=self.max_off_road_m,
+                )
                 if older is not None:
                     self._net.inherit_snaps(older)
             return self._net
@@ -134,15 +160,54 @@ class Router:
 
 @dataclass(frozen=True)
 class Reach:
-    """Travel from many points to one target on one network."""
+    """Travel from many points to one target on one network.
+
+    `approach` is set when the target lies in a danger zone: routes end at the zone's edge (each
+    route says where, and how far from the target). `target_reason` says why nothing reaches the
+    target, if so.
+    """
 
     net: Network
     field: Field
     sources: Snaps
     travel: Travel
+    target: Snaps
+    goal: NDArray[np.float64]  # the target point itself (1×2 lon/lat)
+    approach: dict[str, Any] | None = None
+    target_reason: str | None = None
 
     def route(self, i: int) -> dict[str, Any] | None:
-        return self.net.route(self.field, self.sources, self.travel, i)
+        route = self.net.route(self.field, self.sources, self.travel, i, self.target)
+        if route is not None and self.approach is not None:
+            end = np.array([route["geometry"]["coordinates"][-1]], dtype=np.float64)
+            proj = self.net.graph.projection
+            gap = proj.forward(end)[0] - proj.forward(self.goal)[0]
+            route["approach"] = {
+                "type": "Point",
+                "coordinates": end[0].tolist(),
+                "distance_to_target_m": round(float(np.hypot(*gap)), 1),
+                **self.approach,
+            }
+        return route
+
+    def reason(self, i: int) -> str | None:
+        """Why source i cannot be routed to the target (None when it can)."""
+        if math.isfinite(float(self.travel.seconds[i])):
+            return None
+        if self.target_reason is not None:
+            return self.target_reason
+        off = float(self.sources.off_m[i])
+        if self.sources.seg[i] < 0:
+            return "no open road to start from"
+        if off > self.net.max_off_road_m:
+            return (
+                f"the start is {_km(off)} from the nearest open road (limit {_km(self.net.max_off_road_m)})"
+            )
+        return "no open road leads from the start to the target (closures or one-way roads cut it off)"
+
+
+def _km(metres: float) -> str:
+    return f"{metres / 1000:.1f} km"
 
 
 def point_of(element: Any) -> Point:
@@ -160,21 +225,76 @@ def lonlat_of(points: Sequence[BaseGeometry]) -> NDArray[np.float64]:
 def reach(
     net: Network, *, target: BaseGeometry, sources: NDArray[np.float64], field: str = "location"
 ) -> Reach:
-    """Time and distance from every source (k×2 lon/lat) to the target point, in one search."""
+    """Time and distance from every source (k×2 lon/lat) to the target point, in one search.
+
+    A source or target farther from the nearest open road than the network's limit is unreachable
+    (no long walk from the sea); a target inside a danger zone is approached to the zone's edge:
+    each route ends where a road into the zone meets its edge (or, when none does, at the open road
+    nearest to the target), and none crosses the zone.
+    """
     snapped = net.snap(lonlat_of([target]))
     if snapped.seg[0] < 0:
         raise Unavailable(
             "no open road to route on: load a road layer (`commandpost load` or `import-roads`)", field=field
         )
-    fld = net.field_to(snapped)
+    approach: dict[str, Any] | None = None
+    target_reason: str | None = None
+    fld: Field | None = None
+    zone = next((z for z in net.zones if z.covers(target)), None)
+    if zone is not None:
+        # Routes end at the zone's edge: where the roads into it meet it, or failing that (no road
+        # crosses its edge) at the open road nearest to the target.
+        at = lonlat_of([target])
+        edge = Snaps(seg=np.full(1, -1), frac=np.zeros(1), off_m=np.zeros(1), lonlat=at, on_road=at)
+        fld = net.field_to_edge(zone, edge)
+        if fld is not None:
+            snapped = edge
+        else:
+            on_road = snapped.on_road.copy()
+            snapped = Snaps(
+                seg=snapped.seg, frac=snapped.frac, off_m=np.zeros(1), lonlat=on_road, on_road=on_road
+            )
+        approach = {"why": "the target is inside a danger zone: routes end at the zone's edge"}
+    elif float(snapped.off_m[0]) > net.max_off_road_m:
+        target_reason = (
+            f"the destination is {_km(float(snapped.off_m[0]))} from the nearest open road "
+            f"(limit {_km(net.max_off_road_m)})"
+        )
+    if fld is None:
+        fld = net.field_to(snapped)
     placed = net.snap(sources)
-    return Reach(net=net, field=fld, sources=placed, travel=net.travel(fld, placed))
+    travel = net.travel(fld, placed, snapped)
+    too_far = placed.off_m > net.max_off_road_m
+    if target_reason is not None:
+        too_far = np.ones(len(placed), dtype=bool)
+    if too_far.any():
+        travel = Travel(
+            seconds=np.where(too_far, np.inf, travel.seconds),
+            metres=np.where(too_far, np.inf, travel.metres),
+            via=np.where(too_far, -2, travel.via),
+            backward=travel.backward,
+        )
+    return Reach(
+        net=net,
+        field=fld,
+        sources=placed,
+        travel=travel,
+        target=snapped,
+        goal=lonlat_of([target]),
+        approach=approach,
+        target_reason=target_reason,
+    )
 
 
 def route_feature(route: dict[str, Any] | None, **properties: Any) -> dict[str, Any]:
-    """A computed route as a GeoJSON Feature (geometry null when there is no route)."""
+    """A computed route as a GeoJSON Feature (geometry null when there is no route; then `reason`
+    may say why). A route to a target inside a danger zone carries its `approach` point."""
     if route is None:
-        return {"type": "Feature", "geometry": None, "properties": {**properties, "reachable": False}}
+        return {
+            "type": "Feature",
+            "geometry": None,
+            "properties": {"reason": None, **properties, "reachable": False},
+        }
     return {
         "type": "Feature",
         "geometry": route["geometry"],
@@ -185,6 +305,7 @@ def route_feature(route: dict[str, Any] | None, **properties: Any) -> dict[str, 
             "distance_m": route["metres"],
             "legs": route["legs"],
             "segment_ids": route["segments"],
+            "approach": route.get("approach"),
         },
     }
 
@@ -192,9 +313,11 @@ def route_feature(route: dict[str, Any] | None, **properties: Any) -> dict[str, 
 def route_between(
     session: Session, *, router: Router, start: BaseGeometry, end: BaseGeometry
 ) -> dict[str, Any]:
-    """The fastest open route from `start` to `end` as a Feature with per-leg times."""
+    """The fastest open route from `start` to `end` as a Feature with per-leg times, or, when there
+    is none, a Feature without geometry saying why."""
     found = reach(router.network(session), target=end, sources=lonlat_of([start]), field="to")
-    return route_feature(found.route(0))
+    route = found.route(0)
+    return route_feature(route) if route is not None else route_feature(None, reason=found.reason(0))
 
 
 # --- closures ----------------------------------------------------------------------------
@@ -269,7 +392,7 @@ def create(session: Session, *, data: ClosureCreate, router: Router, clock: Cloc
     session.add(closure)
     session.flush()
     mask = current.blocked | mask_for(current.graph, [closure])
-    net = current.graph.network(mask)
+    net = current.with_closed(mask, zones=[*current.zones, *danger_zones([closure])])
     net.inherit_snaps(current)
     newly = int(mask.sum() - current.blocked.sum())
     resources.record_change(
@@ -304,7 +427,7 @@ def lift(
         session.rollback()
         raise Conflict(f"closure {closure_id} changed while you worked; try again", field="id") from exc
     others = list(session.scalars(select(Closure).where(Closure.active.is_(True), Closure.id != closure.id)))
-    net = current.graph.network(mask_for(current.graph, others))
+    net = current.with_closed(mask_for(current.graph, others), zones=danger_zones(others))
     resources.record_change(
         session,
         entity_type=WHAT,

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 async def road_graph(app: FastAPI) -> AsyncIterator[None]:
     router: Router | None = getattr(app.state, "router", None)
     if router is None:
-        router = Router()
+        settings = getattr(app.state, "settings", None)
+        router = Router(max_off_road_m=settings.route_max_off_road_m) if settings else Router()
         app.state.router = router
 
     def build() -> None:

@@ -593,8 +593,16 @@ export class IncidentPanel {
     return h("section", { class: "sub recommendations" }, h("h4", null, t("reco.title")), body);
   }
 
+  private needTitle(group: RecommendationGroup): string | null {
+    return group.need === null ? null : getLang() === "zh" && group.label ? group.label : label("capability", group.need);
+  }
+
   private group(group: RecommendationGroup, assigned: Set<number | null>): HTMLElement {
-    const title = group.need === null ? null : getLang() === "zh" && group.label ? group.label : label("capability", group.need);
+    const title = this.needTitle(group);
+    const elsewhere = (need: string): string => {
+      const other = this.recommendations.items.find((g) => g.need === need);
+      return (other && this.needTitle(other)) ?? need;
+    };
     return h(
       "div",
       { class: `reco-group ${group.met ? "is-met" : ""}`, "data-need": group.need ?? "" },
@@ -606,6 +614,7 @@ export class IncidentPanel {
             group.minHeadcount
               ? h("span", { class: "muted" }, t("reco.headcount", { need: group.minHeadcount, sent: group.assignedHeadcount ?? 0 }))
               : null,
+            group.shortHeadcount ? h("span", { class: "missing reco-short" }, t("reco.short", { n: group.shortHeadcount })) : null,
           )
         : null,
       h(
@@ -626,7 +635,11 @@ export class IncidentPanel {
               h(
                 "span",
                 { class: "reco-eta" },
-                rec.etaS !== null ? t("reco.eta", { min: num(rec.etaS / 60, 1) }) : rec.reachable ? "" : t("reco.unreachable"),
+                rec.etaS !== null
+                  ? t("reco.eta", { min: num(rec.etaS / 60, 1) })
+                  : rec.reachable
+                    ? ""
+                    : h("span", { title: rec.unreachableReason ?? "" }, t("reco.unreachable")),
                 rec.distanceM !== null ? ` · ${t("reco.distance", { km: num(rec.distanceM / 1000, 1) })}` : "",
               ),
             ),
@@ -634,6 +647,16 @@ export class IncidentPanel {
               "div",
               { class: "reco-why" },
               rec.suggested ? h("span", { class: "chip chip-suggested" }, t("reco.suggested")) : null,
+              !rec.suggested && rec.chosenFor && rec.chosenFor !== group.need
+                ? h("span", { class: "chip reco-chosen-elsewhere" }, t("reco.chosenFor", { need: elsewhere(rec.chosenFor) }))
+                : null,
+              rec.lacking.length
+                ? h(
+                    "span",
+                    { class: "missing reco-lacking" },
+                    t("reco.lacking", { items: rec.lacking.map((x) => (getLang() === "zh" ? x.labelZh : x.label)).join("、") }),
+                  )
+                : null,
               rec.missing.length
                 ? h("span", { class: "missing" }, t("reco.missing", { caps: rec.missing.map((c) => label("capability", c)).join("、") }))
                 : rec.matched.length

@@ -23,6 +23,7 @@ def api_routers() -> list[APIRouter]:
     from commandpost.shelters.api import router as shelters
     from commandpost.teams.api import router as teams
     from commandpost.warnings.api import router as warnings
+    from commandpost.zones.api import router as threat_zones
 
     return [
         teams,
@@ -30,6 +31,7 @@ def api_routers() -> list[APIRouter]:
         depots,
         materials,
         hazard_sources,
+        threat_zones,
         sensors,
         shelters,
         roads,

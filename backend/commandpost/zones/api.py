@@ -7,9 +7,18 @@ from fastapi import APIRouter, Body
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import ClockDep, SessionDep, SettingsDep
 from commandpost.zones import service
-from commandpost.zones.schemas import ThreatZoneModelIn, ThreatZoneModelOut
+from commandpost.zones.models import ZoneStatus
+from commandpost.zones.schemas import (
+    ClearZones,
+    InsideOut,
+    ThreatZoneModelIn,
+    ThreatZoneModelOut,
+    ZoneCollection,
+    ZoneFeature,
+)
 
 router = APIRouter(prefix="/threat-zones", tags=["threat zones"], responses=PROBLEM_RESPONSES)
+incident_zones = APIRouter(prefix="/incidents", tags=["threat zones"], responses=PROBLEM_RESPONSES)
 
 
 @router.post(
@@ -56,3 +65,60 @@ def model_threat_zones(
     ),
 ) -> ThreatZoneModelOut:
     return service.model(db, request=body, settings=settings, clock=clock)
+
+
+@router.get("/{zone_id}", response_model=ZoneFeature, summary="One stored threat zone (GeoJSON Feature)")
+def get_zone(zone_id: int, db: SessionDep) -> ZoneFeature:
+    return ZoneFeature.model_validate(service.zone_feature(service.get(db, zone_id=zone_id)))
+
+
+@router.get(
+    "/{zone_id}/inside",
+    response_model=InsideOut,
+    summary="Teams, depots, sensors, shelters, roads and hazard sources inside the zone, with distances",
+)
+def get_inside(zone_id: int, db: SessionDep, settings: SettingsDep) -> InsideOut:
+    return service.inside(db, zone_id=zone_id, settings=settings)
+
+
+@router.post(
+    "/{zone_id}/clear",
+    response_model=ZoneCollection,
+    summary="Clear a zone and the others drawn with it (the same model run)",
+)
+def clear_zone(zone_id: int, body: ClearZones, db: SessionDep, clock: ClockDep) -> ZoneCollection:
+    cleared = service.clear(db, zone_id=zone_id, reason=body.reason, by=body.by, clock=clock)
+    out = ZoneCollection(features=[ZoneFeature.model_validate(service.zone_feature(z)) for z in cleared])
+    db.commit()
+    return out
+
+
+@incident_zones.post(
+    "/{incident_id}/threat-zones",
+    status_code=201,
+    response_model=ZoneCollection,
+    summary="Model a release for an incident and keep its zones (at the incident's place unless told)",
+)
+def save_zones(
+    incident_id: int,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    body: ThreatZoneModelIn = Body(discriminator="model"),
+) -> ZoneCollection:
+    zones = service.save(db, incident_id=incident_id, request=body, settings=settings, clock=clock)
+    out = ZoneCollection(features=[ZoneFeature.model_validate(service.zone_feature(z)) for z in zones])
+    db.commit()
+    return out
+
+
+@incident_zones.get(
+    "/{incident_id}/threat-zones",
+    response_model=ZoneCollection,
+    summary="An incident's threat zones (GeoJSON FeatureCollection), newest first",
+)
+def list_zones(
+    incident_id: int, db: SessionDep, status: ZoneStatus | None = ZoneStatus.active
+) -> ZoneCollection:
+    zones = service.list_for_incident(db, incident_id=incident_id, status=status)
+    return ZoneCollection(features=[ZoneFeature.model_validate(service.zone_feature(z)) for z in zones])

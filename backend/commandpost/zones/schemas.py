@@ -13,6 +13,9 @@ from commandpost.zones.modelling.plume import Insolation, Stability, Terrain
 
 
 class _Where(InModel):
+    by: str | None = Field(
+        default=None, max_length=100, description="who asked (kept when the zones are saved)"
+    )
     location: PointIn | None = Field(
         default=None, description="where the release is (GeoJSON Point, WGS 84); or give hazard_source_id"
     )
@@ -132,3 +135,63 @@ class ThreatZoneModelOut(BaseModel):
     limits: list[str]
     details: dict[str, Any] = Field(default_factory=dict)
     computed_at: datetime
+
+
+class ZoneProperties(BaseModel):
+    id: int
+    incident_id: int
+    run_id: str = Field(description="zones from one model run share it")
+    model: str
+    level: str
+    label: str
+    threshold: float | None
+    threshold_unit: str | None
+    basis: str | None
+    distance_m: float
+    at_least: bool
+    source: dict[str, Any] = Field(description="the release point (GeoJSON Point)")
+    inputs: dict[str, Any]
+    reference: str
+    status: str
+    created_at: datetime
+    created_by: str | None
+    cleared_at: datetime | None
+    cleared_by: str | None
+    exercise_id: int | None
+
+
+class ZoneFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: int
+    geometry: dict[str, Any]
+    properties: ZoneProperties
+
+
+class ZoneCollection(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[ZoneFeature]
+
+
+class ClearZones(InModel):
+    reason: str | None = Field(default=None, max_length=500, examples=["leak sealed, readings normal"])
+    by: str | None = Field(default=None, max_length=100)
+
+
+class InsideItem(BaseModel):
+    id: int
+    name: str
+    distance_m: float = Field(description="from the release point, metres")
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class InsideOut(BaseModel):
+    """What lies inside one zone, nearest to the release first."""
+
+    zone_id: int
+    level: str
+    teams: list[InsideItem]
+    depots: list[InsideItem]
+    sensors: list[InsideItem]
+    shelters: list[InsideItem]
+    road_segments: list[InsideItem]
+    hazard_sources: list[InsideItem]

@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import uuid
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commandpost import geo
+from commandpost import db, geo, resources
 from commandpost.clock import Clock
 from commandpost.config import Settings
-from commandpost.errors import InvalidInput
+from commandpost.depots.models import Depot
+from commandpost.errors import Conflict, InvalidInput
 from commandpost.hazards import service as hazards
+from commandpost.hazards.models import HazardSource
+from commandpost.incidents import service as incidents
+from commandpost.incidents.models import IncidentStatus
+from commandpost.roads.models import RoadSegment
+from commandpost.sensors.models import Sensor
+from commandpost.shelters.models import Shelter
+from commandpost.teams.models import Team
 from commandpost.zones.modelling import blast, erg, fire, plume, substances
 from commandpost.zones.modelling.results import ModelResult, Shape, ZoneShape
+from commandpost.zones.models import ThreatZone, ZoneStatus
 from commandpost.zones.schemas import (
     BleveIn,
     ErgIn,
     GaussianPlumeIn,
+    InsideItem,
+    InsideOut,
     PoolFireIn,
     ThreatZoneModelOut,
     VceIn,
@@ -443,4 +457,203 @@ def model(session: Session, *, request: Request, settings: Settings, clock: Cloc
         limits=list(result.limits),
         details=result.details,
         computed_at=clock.now(),
+    )
+
+
+# ------------------------------------------------------------------------------- zones of an incident
+
+WHAT = "zone"
+
+
+def zone_feature(zone: ThreatZone) -> dict[str, Any]:
+    """A stored zone as a GeoJSON Feature (what the events carry and the routes return)."""
+    return {
+        "type": "Feature",
+        "id": zone.id,
+        "geometry": geo.to_geojson(zone.area),
+        "properties": {
+            "id": zone.id,
+            "incident_id": zone.incident_id,
+            "run_id": zone.run_id,
+            "model": zone.model,
+            "level": zone.level,
+            "label": zone.label,
+            "threshold": zone.threshold,
+            "threshold_unit": zone.threshold_unit,
+            "basis": zone.basis,
+            "distance_m": zone.distance_m,
+            "at_least": zone.at_least,
+            "source": geo.to_geojson(zone.source),
+            "inputs": zone.inputs,
+            "reference": zone.reference,
+            "status": str(zone.status),
+            "created_at": zone.created_at.isoformat(),
+            "created_by": zone.created_by,
+            "cleared_at": zone.cleared_at.isoformat() if zone.cleared_at else None,
+            "cleared_by": zone.cleared_by,
+            "exercise_id": zone.exercise_id,
+        },
+    }
+
+
+def save(
+    session: Session, *, incident_id: int, request: Request, settings: Settings, clock: Clock
+) -> list[ThreatZone]:
+    """Run a model for an incident and keep each zone it reaches as a polygon (`zone.created` each)."""
+    incident = incidents.get(session, incident_id=incident_id)
+    if incident.status is IncidentStatus.closed:
+        raise Conflict(f"incident {incident_id} is closed: no new zones", field="incident_id")
+    if request.location is None and request.hazard_source_id is None:
+        # The incident's own place, when the officer names no other.
+        request = request.model_copy(update={"location": geo.to_geojson(incident.location)})
+    result = model(session, request=request, settings=settings, clock=clock)
+    run_id = str(uuid.uuid4())
+    source = geo.to_db(geo.parse_geojson(result.source, field="location"))
+    zones: list[ThreatZone] = []
+    for out in result.zones:
+        if out.geometry is None:
+            continue
+        zone = ThreatZone(
+            incident_id=incident.id,
+            run_id=run_id,
+            model=result.model,
+            level=out.level,
+            label=out.label,
+            threshold=out.threshold,
+            threshold_unit=out.threshold_unit,
+            basis=out.basis,
+            distance_m=out.distance_m,
+            at_least=out.at_least,
+            area=geo.to_db(geo.parse_geojson(out.geometry, field="geometry")),
+            source=source,
+            inputs={**result.inputs, "limits": result.limits},
+            reference=result.reference,
+            status=ZoneStatus.active,
+            created_at=clock.now(),
+            created_by=request.by,
+            exercise_id=incident.exercise_id,
+        )
+        session.add(zone)
+        session.flush()
+        resources.record_change(
+            session,
+            entity_type=WHAT,
+            row=zone,
+            action="created",
+            feature=zone_feature(zone),
+            clock=clock,
+            actor=request.by,
+        )
+        zones.append(zone)
+    return zones
+
+
+def list_for_incident(session: Session, *, incident_id: int, status: ZoneStatus | None) -> list[ThreatZone]:
+    """An incident's zones, newest run first, widest zone first within a run."""
+    incidents.get(session, incident_id=incident_id)
+    stmt = select(ThreatZone).where(ThreatZone.incident_id == incident_id)
+    if status is not None:
+        stmt = stmt.where(ThreatZone.status == status)
+    return list(session.scalars(stmt.order_by(ThreatZone.id.desc())).all())
+
+
+def get(session: Session, *, zone_id: int) -> ThreatZone:
+    """One stored zone, or NotFound."""
+    return resources.fetch(session, ThreatZone, zone_id, what="threat zone")
+
+
+def clear(
+    session: Session, *, zone_id: int, reason: str | None, by: str | None, clock: Clock
+) -> list[ThreatZone]:
+    """Clear a zone and the others of its run (they were drawn together); `zone.cleared` for each."""
+    zone = get(session, zone_id=zone_id)
+    if zone.status is ZoneStatus.cleared:
+        raise Conflict(f"threat zone {zone_id} is already cleared", field="zone_id")
+    run = session.scalars(
+        select(ThreatZone)
+        .where(ThreatZone.run_id == zone.run_id, ThreatZone.status == ZoneStatus.active)
+        .order_by(ThreatZone.id)
+    ).all()
+    for row in run:
+        row.status = ZoneStatus.cleared
+        row.cleared_at = clock.now()
+        row.cleared_by = by
+        session.flush()
+        resources.record_change(
+            session,
+            entity_type=WHAT,
+            row=row,
+            action="cleared",
+            payload={"reason": reason},
+            feature=zone_feature(row),
+            clock=clock,
+            actor=by,
+        )
+    return list(run)
+
+
+def _inside(
+    session: Session,
+    *,
+    column: Any,
+    area_wkt: str,
+    source: BaseGeometry,
+    metric_crs: str,
+    describe: Any,
+) -> list[InsideItem]:
+    rows = session.scalars(select(column.class_).where(db.intersects_filter(session, column, area_wkt))).all()
+    items = []
+    for row in rows:
+        shape = geo.from_db(getattr(row, column.key))
+        if shape is None:
+            continue
+        name, extra = describe(row)
+        items.append(
+            InsideItem(
+                id=row.id,
+                name=name,
+                distance_m=round(geo.distance_m(source, shape, metric_crs), 1),
+                extra=extra,
+            )
+        )
+    return sorted(items, key=lambda item: item.distance_m)
+
+
+def inside(session: Session, *, zone_id: int, settings: Settings) -> InsideOut:
+    """Teams, depots, sensors, shelters, road segments and hazard sources inside one zone, with their
+    distance from the release point, nearest first."""
+    zone = get(session, zone_id=zone_id)
+    area = geo.from_db(zone.area)
+    source = geo.from_db(zone.source)
+    assert area is not None and source is not None
+    found = functools.partial(
+        _inside, session, area_wkt=area.wkt, source=source, metric_crs=settings.metric_crs
+    )
+    return InsideOut(
+        zone_id=zone.id,
+        level=zone.level,
+        teams=found(
+            column=Team.position,
+            describe=lambda t: (t.name, {"status": str(t.status), "kind": str(t.kind)}),
+        ),
+        depots=found(column=Depot.location, describe=lambda d: (d.name, {})),
+        sensors=found(
+            column=Sensor.location,
+            describe=lambda s: (s.ref or f"sensor {s.id}", {"kind": str(s.kind), "state": str(s.state)}),
+        ),
+        shelters=found(column=Shelter.location, describe=lambda s: (s.name, {"capacity": s.capacity})),
+        road_segments=found(
+            column=RoadSegment.geom,
+            describe=lambda r: (
+                r.name or r.ref or f"road segment {r.id}",
+                {"ref": r.ref, "class": r.road_class},
+            ),
+        ),
+        hazard_sources=found(
+            column=HazardSource.site,
+            describe=lambda h: (
+                f"{h.enterprise} {h.name}",
+                {"grade": str(h.grade) if h.grade else None, "chemicals": [c.name for c in h.chemicals]},
+            ),
+        ),
     )

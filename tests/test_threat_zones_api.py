@@ -187,3 +187,38 @@ def test_bad_input_is_a_problem_naming_the_field_and_writes_nothing(
 def test_a_place_is_required(client: TestClient) -> None:
     response = client.post(URL, json={"model": "vce", "chemical": "74-98-6", "mass_kg": 10})
     assert response.status_code == 422 and response.json()["field"] == "location"
+
+
+def test_a_hazard_source_gets_the_erg_zone_of_its_worst_toxic_chemical_proposed(client: TestClient) -> None:
+    site = {"type": "Point", "coordinates": TANKS}
+    chemicals = [
+        # β·q/Q: chlorine 4 × 50/5 = 40; ammonia 2 × 150/10 = 30; propylene has no level of concern on file.
+        {"name": "氯", "cas": "7782-50-5", "quantity_t": 50},
+        {"name": "氨", "cas": "7664-41-7", "quantity_t": 150},
+        {"name": "丙烯", "cas": "115-07-1", "quantity_t": 100},
+    ]
+    source = client.post(
+        "/api/v1/hazard-sources",
+        json={"enterprise": "某化工企业", "name": "储罐区", "site": site, "chemicals": chemicals},
+    ).json()
+    wind = {"wind_speed_ms": 3, "wind_from_deg": 0}
+    proposed = client.get("/api/v1/threat-zones/proposal", params={"hazard_source_id": source["id"], **wind})
+    assert proposed.status_code == 200, proposed.text
+    body = proposed.json()
+    assert body["inputs"]["proposed_for"] == "氯" and body["inputs"]["un_number"] == "1017"
+    # ERG 2024 Table 3, chlorine from a rail tank car, day (the test clock), moderate wind: 1,000 m, 6.3 km.
+    assert body["inputs"]["container"] == "rail_tank_car"
+    assert [z["distance_m"] for z in body["zones"]] == [1000, 6300]
+    flammable_only = client.post(
+        "/api/v1/hazard-sources",
+        json={
+            "enterprise": "某石化企业",
+            "name": "丙烯球罐",
+            "site": site,
+            "chemicals": [{"name": "丙烯", "cas": "115-07-1", "quantity_t": 100}],
+        },
+    ).json()
+    refused = client.get(
+        "/api/v1/threat-zones/proposal", params={"hazard_source_id": flammable_only["id"], **wind}
+    )
+    assert refused.status_code == 422 and refused.json()["field"] == "hazard_source_id"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
 
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import ClockDep, SessionDep, SettingsDep
@@ -65,6 +67,29 @@ def model_threat_zones(
     ),
 ) -> ThreatZoneModelOut:
     return service.model(db, request=body, settings=settings, clock=clock)
+
+
+@router.get(
+    "/proposal",
+    response_model=ThreatZoneModelOut,
+    summary="The ERG zone to propose for a hazard source's worst toxic chemical (post its inputs to keep it)",
+)
+def get_proposal(
+    hazard_source_id: int,
+    wind_speed_ms: Annotated[float, Query(gt=0, le=60)],
+    wind_from_deg: Annotated[float, Query(ge=0, lt=360)],
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> ThreatZoneModelOut:
+    return service.proposal(
+        db,
+        hazard_source_id=hazard_source_id,
+        wind_speed_ms=wind_speed_ms,
+        wind_from_deg=wind_from_deg,
+        settings=settings,
+        clock=clock,
+    )
 
 
 @router.get("/{zone_id}", response_model=ZoneFeature, summary="One stored threat zone (GeoJSON Feature)")

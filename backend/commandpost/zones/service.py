@@ -19,6 +19,7 @@ from commandpost.clock import Clock
 from commandpost.config import Settings
 from commandpost.depots.models import Depot
 from commandpost.errors import Conflict, InvalidInput
+from commandpost.hazards import gb18218
 from commandpost.hazards import service as hazards
 from commandpost.hazards.models import HazardSource
 from commandpost.incidents import service as incidents
@@ -458,6 +459,52 @@ def model(session: Session, *, request: Request, settings: Settings, clock: Cloc
         details=result.details,
         computed_at=clock.now(),
     )
+
+
+def proposal(
+    session: Session,
+    *,
+    hazard_source_id: int,
+    wind_speed_ms: float,
+    wind_from_deg: float,
+    settings: Settings,
+    clock: Clock,
+) -> ThreatZoneModelOut:
+    """The ERG zone to propose for a hazard source: a large spill of its worst toxic chemical (the largest
+    β·q/Q among those with a UN number and a level of concern), from the largest Table 3 container."""
+    source = hazards.get(session, source_id=hazard_source_id)
+    try:
+        lines = list(hazards.grading(source).lines)
+    except InvalidInput:
+        lines = []
+    scored: list[tuple[float, str, str]] = []
+    for i, chemical in enumerate(source.chemicals):
+        cas = chemical.cas or gb18218.cas_of(chemical.name)
+        un = substances.un_number(cas) if cas else None
+        if cas and un and substances.levels_of_concern(cas):
+            # Ranked by its share of R; when the source cannot be graded, by the tonnes held.
+            scored.append((lines[i].contribution if lines else chemical.quantity_t, un, chemical.name))
+    if not scored:
+        raise InvalidInput(
+            f"hazard source {hazard_source_id} holds no toxic chemical with an ERG entry on file",
+            field="hazard_source_id",
+        )
+    _, un, name = max(scored)
+    offered = erg.table3_containers(un)
+    request = ErgIn(
+        model="erg",
+        hazard_source_id=hazard_source_id,
+        un_number=un,
+        spill=erg.Spill.large,
+        container=offered[0] if offered else None,
+        wind_speed_ms=wind_speed_ms,
+        wind_from_deg=wind_from_deg,
+    )
+    out = model(session, request=request, settings=settings, clock=clock)
+    out.inputs["proposed_for"] = name
+    if offered:
+        out.inputs["container_from"] = "bulk storage: the largest container ERG Table 3 lists"
+    return out
 
 
 # ------------------------------------------------------------------------------- zones of an incident

@@ -125,6 +125,15 @@ def wind_class(wind_speed_ms: float) -> str:
     return "high"
 
 
+def table3_containers(un_number: str) -> list[Container]:
+    """The containers ERG Table 3 grades a large spill of this gas by, largest first (none if not in it)."""
+    un = un_number.removeprefix("UN").zfill(4)
+    if any(block.large is not None for block in _table1().get(un, [])):
+        return []
+    names = [r["container"] for r in _rows("erg2024_table3_large_spill_by_container.csv") if r["un_id"] == un]
+    return [c for c in Container if any(n.startswith(_CONTAINER_PREFIX[c]) for n in names)]
+
+
 def _table3(un: str, container: Container | None, daytime: bool, wind_speed_ms: float) -> tuple[str, ...]:
     rows = [r for r in _rows("erg2024_table3_large_spill_by_container.csv") if r["un_id"] == un]
     offered = sorted(

@@ -157,6 +157,12 @@ def levels_of_concern(cas: str) -> list[LevelOfConcern]:
     return out
 
 
+def un_number(cas: str) -> str | None:
+    """The UN number of the pure substance, from the levels-of-concern table (ERG 2024 index)."""
+    row = _levels_by_cas().get(cas)
+    return (row["un_number"] or None) if row is not None else None
+
+
 def molar_mass(cas: str) -> float:
     """Molar mass (g/mol): the levels-of-concern table's, else ChEDL's."""
     row = _levels_by_cas().get(cas)

@@ -17,6 +17,8 @@ GB 18218-2018 grading (hazard_sources.geojson), as implemented in `grade_hazard`
      flammable gases (液化石油气, 乙烯, 丙烯, 1,3-丁二烯, 氢, 甲烷) → W2 → 1.5;
      flammable liquids stored at ambient temperature without special process conditions → W5.3 (category 2:
      原油, 汽油, 苯, 甲苯, 甲醇; 汽油 is 易燃液体类别2 in 危险化学品目录) or W5.4 (category 3: 苯乙烯) → 1.0.
+  The grading is the platform's own (commandpost.hazards.gb18218, its tables and the categories below in
+  backend/commandpost/hazards/data/gb18218/).
   Not in table 1: 丙烯 (propylene) → W2, Q 10 t; 原油 (crude oil) → W5.3 (category 2 assumed), Q 1000 t
      (a category-1 crude would be W5.1, Q 10 t, β 1.5: the crude tank farm would be grade I either way).
   α: table 5 from the people within 500 m; grade: table 6 (I R ≥ 100, II 50–100, III 10–50, IV < 10).
@@ -37,7 +39,6 @@ import csv
 import json
 import math
 import random
-import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ from shapely import affinity
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box, mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
+
+from commandpost.hazards import gb18218
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "gis_data"
@@ -154,12 +157,6 @@ class Sources:
         self.towns_csv = load_csv(ab / "quangang_towns_streets_350505.csv")
         self.fujian_fc = load_json(ab / "fujian_350000_cities_simplified.wgs84.geojson")
         self.quanzhou_fc = load_json(ab / "quanzhou_350500_districts_detailed.wgs84.geojson")
-        gb = shared / "hazmat_gb18218"
-        self.gb_dir = gb
-        self.table1 = load_csv(gb / "gb18218_table1_critical_quantities.csv")
-        self.table2 = load_csv(gb / "gb18218_table2_category_thresholds.csv")
-        self.table3 = load_csv(gb / "gb18218_table3_beta_toxic_gases.csv")
-        self.table4 = load_csv(gb / "gb18218_table4_beta_categories.csv")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -407,24 +404,6 @@ def build_roads(rng: random.Random, district: BaseGeometry) -> list[dict[str, An
 # ----------------------------------------------------------------------------------------------------------
 # GB 18218-2018
 # ----------------------------------------------------------------------------------------------------------
-# Chemicals stored here that table 1 does not name: their hazard category (table 2 / table 4).
-NOT_IN_TABLE1: dict[str, tuple[str, str]] = {
-    "丙烯": ("115-07-1", "W2"),
-    "原油": ("8002-05-9", "W5.3"),
-}
-# β category for table-1 chemicals that table 3 (toxic gases) does not list.
-BETA_CATEGORY: dict[str, str] = {
-    "液化石油气(含丙烷、丁烷及其混合物)": "W2",
-    "乙烯": "W2",
-    "1,3-丁二烯": "W2",
-    "氢": "W2",
-    "甲烷，天然气": "W2",
-    "汽油(乙醇汽油、甲醇汽油)": "W5.3",
-    "苯": "W5.3",
-    "甲苯": "W5.3",
-    "甲醇": "W5.3",
-    "苯乙烯": "W5.4",
-}
 TOXIC_OEL_PPM: dict[str, tuple[str, float]] = {
     # substance: (basis in GBZ 2.1-2019, 100 % OEL in ppm at 20 °C)
     "氯": ("MAC 1 mg/m³", 1 * 24.04 / 70.90),
@@ -433,52 +412,6 @@ TOXIC_OEL_PPM: dict[str, tuple[str, float]] = {
     "苯": ("PC-STEL 10 mg/m³", 10 * 24.04 / 78.11),
     "环氧乙烷": ("PC-TWA 2 mg/m³", 2 * 24.04 / 44.05),
 }
-
-
-class GB18218:
-    def __init__(self, src: Sources) -> None:
-        self.q1 = {r["name"]: (float(r["critical_quantity_t"]), r["cas"].split(";")[0]) for r in src.table1}
-        self.q2 = {r["symbol"]: float(r["critical_quantity_t"]) for r in src.table2}
-        self.b3 = {r["name"]: float(r["beta"]) for r in src.table3}
-        self.b4 = {r["symbol"]: float(r["beta"]) for r in src.table4}
-
-    def cas(self, name: str) -> str:
-        if name in NOT_IN_TABLE1:
-            return NOT_IN_TABLE1[name][0]
-        return self.q1[name][1].split("(")[0]
-
-    def critical_quantity(self, name: str) -> float:
-        if name in NOT_IN_TABLE1:
-            return self.q2[NOT_IN_TABLE1[name][1]]
-        return self.q1[name][0]
-
-    def beta(self, name: str) -> float:
-        if name in self.b3:
-            return self.b3[name]
-        category = NOT_IN_TABLE1[name][1] if name in NOT_IN_TABLE1 else BETA_CATEGORY[name]
-        return self.b4[category]
-
-    @staticmethod
-    def alpha(population: int) -> float:
-        if population >= 100:
-            return 2.0
-        if population >= 50:
-            return 1.5
-        if population >= 30:
-            return 1.2
-        if population >= 1:
-            return 1.0
-        return 0.5
-
-    @staticmethod
-    def grade(r: float) -> tuple[str, str]:
-        if r >= 100:
-            return "I", "red"
-        if r >= 50:
-            return "II", "orange"
-        if r >= 10:
-            return "III", "yellow"
-        return "IV", "blue"
 
 
 FREP = "福建联合石油化工有限公司"
@@ -507,11 +440,22 @@ HAZARDS: list[tuple[str, str, str, tuple[float, float] | None, list[tuple[str, f
 ]
 
 
-def grade_hazard(gb: GB18218, chemicals: list[tuple[str, float]], population: int) -> dict[str, Any]:
-    s = sum(q / gb.critical_quantity(n) for n, q in chemicals)
-    r = gb.alpha(population) * sum(gb.beta(n) * q / gb.critical_quantity(n) for n, q in chemicals)
-    grade, colour = gb.grade(round(r, 2))
-    return {"s_value": round(s, 2), "r_value": round(r, 2), "grade": grade, "risk_colour": colour}
+COLOURS = {"I": "red", "II": "orange", "III": "yellow", "IV": "blue"}
+
+
+def grade_hazard(chemicals: list[tuple[str, float]], population: int) -> dict[str, Any]:
+    """The platform's own GB 18218-2018 grading (commandpost.hazards.gb18218); every source here is major."""
+    graded = gb18218.grade(
+        [gb18218.ChemicalHeld(n, gb18218.cas_of(n), q) for n, q in chemicals], exposed_population=population
+    )
+    assert graded.grade is not None, chemicals
+    grade = str(graded.grade)
+    return {
+        "s_value": round(graded.s_value, 2),
+        "r_value": graded.r_value,
+        "grade": grade,
+        "risk_colour": COLOURS[grade],
+    }
 
 
 def free_spots(
@@ -533,7 +477,7 @@ def free_spots(
 
 
 def build_hazards(
-    rng: random.Random, gb: GB18218, park: BaseGeometry, roads_m: BaseGeometry
+    rng: random.Random, park: BaseGeometry, roads_m: BaseGeometry
 ) -> tuple[list[dict[str, Any]], dict[str, BaseGeometry]]:
     park_m = to_m(park)
     inner = park_m.buffer(-230)
@@ -564,7 +508,7 @@ def build_hazards(
         placed.append(footprint)
         sites_m[ref] = site
         geom = rounded(to_ll(site))
-        graded = grade_hazard(gb, chemicals, population)
+        graded = grade_hazard(chemicals, population)
         feats.append(
             feature(
                 geom,
@@ -572,7 +516,9 @@ def build_hazards(
                     "ref": ref,
                     "enterprise": enterprise,
                     "name": name,
-                    "chemicals": [{"name": n, "cas": gb.cas(n), "quantity_t": q} for n, q in chemicals],
+                    "chemicals": [
+                        {"name": n, "cas": gb18218.cas_of(n), "quantity_t": q} for n, q in chemicals
+                    ],
                     "exposed_population": population,
                     "s_value": graded["s_value"],
                     "r_value": graded["r_value"],
@@ -658,7 +604,7 @@ def sensor_spots(site_m: BaseGeometry, n: int, rng: random.Random) -> list[tuple
 
 
 def build_sensors(
-    rng: random.Random, gb: GB18218, hazards: list[dict[str, Any]], sites_m: dict[str, BaseGeometry]
+    rng: random.Random, hazards: list[dict[str, Any]], sites_m: dict[str, BaseGeometry]
 ) -> list[dict[str, Any]]:
     feats: list[dict[str, Any]] = []
     for i, hz in enumerate(hazards):
@@ -692,7 +638,7 @@ def build_sensors(
                         "kind": kind,
                         "unit": UNITS[kind],
                         "substance": substance,
-                        "cas": gb.cas(substance) if substance else None,
+                        "cas": gb18218.cas_of(substance) if substance else None,
                         "alarm_1": a1,
                         "alarm_2": a2,
                         "expected_interval_s": interval,
@@ -1425,7 +1371,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(SEED)
-    gb = GB18218(src)
 
     boundary_fc, district = build_boundary(src)
     district_m = to_m(district)
@@ -1458,8 +1403,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
 
     roads_m = unary_union([to_m(shape(f["geometry"])) for f in roads])
-    hazards, sites_m = build_hazards(rng, gb, park, roads_m)
-    sensors = build_sensors(rng, gb, hazards, sites_m)
+    hazards, sites_m = build_hazards(rng, park, roads_m)
+    sensors = build_sensors(rng, hazards, sites_m)
     keepout_m = unary_union([s.buffer(120) for s in sites_m.values()])
 
     placer = Placer(district_m, rng)
@@ -1659,7 +1604,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         out / "hazard_sources.geojson",
         "hazard_sources",
         demo_meta(
-            "Graded with GB 18218-2018 (S = Σq/Q, R = α·Σβq/Q, tables 1–6 in reference/gb18218/); "
+            "Graded with GB 18218-2018 (S = Σq/Q, R = α·Σβq/Q) by commandpost.hazards.gb18218; "
             "chemical names and CAS as in table 1 (丙烯, 原油 from table 2 categories W2, W5.3). "
             "Enterprises other than 福建联合石油化工 are generic; quantities invented."
         ),
@@ -1677,17 +1622,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     write_fc(out / "shelters.geojson", "shelters", demo_meta(), shelters)
     write_json(out / "experts.json", experts)
     write_json(out / "duty_roster.json", roster)
-    ref_dir = out / "reference" / "gb18218"
-    ref_dir.mkdir(parents=True, exist_ok=True)
-    for name in (
-        "gb18218_table1_critical_quantities.csv",
-        "gb18218_table2_category_thresholds.csv",
-        "gb18218_table3_beta_toxic_gases.csv",
-        "gb18218_table4_beta_categories.csv",
-        "gb18218_table5_alpha.csv",
-        "gb18218_table6_levels.csv",
-    ):
-        shutil.copyfile(src.gb_dir / name, ref_dir / name)
     grades = [h["properties"]["grade"] for h in hazards]
     spread = ", ".join(f"{g}×{grades.count(g)}" for g in ("I", "II", "III", "IV"))
     print(

@@ -28,10 +28,17 @@ PROPYLENE_TANKS: dict[str, Any] = {
         {"name": "丙烯", "cas": "115-07-1", "quantity_t": 4000},
         {"name": "液化石油气", "cas": "68476-85-7", "quantity_t": 1200.5},
     ],
-    "grade": "II",
-    "r_value": 86.4,
     "exposed_population": 1200,
 }
+# GB 18218-2018 for PROPYLENE_TANKS: 丙烯 is not in table 1 → table 2 W2 (易燃气体), Q 10 t, β 1.5 (table 4);
+# 液化石油气 is table 1 no. 52, Q 50 t, β 1.5 (W2). S = 4000/10 + 1200.5/50 = 400 + 24.01 = 424.01.
+# 1200 people within 500 m → α 2.0. R = 2.0 × 1.5 × 424.01 = 1272.03 → grade I (R ≥ 100), red.
+PROPYLENE_S, PROPYLENE_R = 424.01, 1272.03
+
+
+def benzene(quantity_t: float) -> list[dict[str, Any]]:
+    """Benzene, table 1 no. 57: Q 50 t; 易燃液体类别 2 → W5.3, β 1.0."""
+    return [{"name": "苯", "cas": "71-43-2", "quantity_t": quantity_t}]
 
 
 def create(client: TestClient, **overrides: Any) -> dict[str, Any]:
@@ -58,24 +65,17 @@ def test_created_source_is_on_the_layer_with_its_area_chemicals_and_grade_colour
     assert feature["geometry"]["type"] == "Polygon"
     assert feature["geometry"]["coordinates"][0][0] == [118.921, 25.141]
     props = feature["properties"]
-    assert props["risk_colour"] == "orange"  # derived from grade II
+    assert (props["grade"], props["s_value"], props["r_value"]) == ("I", PROPYLENE_S, PROPYLENE_R)
+    assert props["risk_colour"] == "red" and props["risk_colour_reason"] is None
     assert props["chemicals"] == [
-        {"name": "丙烯", "cas": "115-07-1", "quantity_t": 4000},
-        {"name": "液化石油气", "cas": "68476-85-7", "quantity_t": 1200.5},
+        {"name": "丙烯", "cas": "115-07-1", "quantity_t": 4000, "category": None},
+        {"name": "液化石油气", "cas": "68476-85-7", "quantity_t": 1200.5, "category": None},
     ]
 
 
-def test_a_given_risk_colour_is_kept_and_a_point_site_is_accepted(client: TestClient) -> None:
-    source = create(
-        client,
-        ref=None,
-        site={"type": "Point", "coordinates": [118.93, 25.13]},
-        grade="III",
-        risk_colour="orange",
-    )
+def test_a_point_site_is_accepted(client: TestClient) -> None:
+    source = create(client, ref=None, site={"type": "Point", "coordinates": [118.93, 25.13]})
     assert source["geometry"] == {"type": "Point", "coordinates": [118.93, 25.13]}
-    assert source["properties"]["risk_colour"] == "orange"
-    assert source["properties"]["grade"] == "III"
 
 
 def test_get_one_lists_its_chemicals_and_the_sensors_watching_it(client: TestClient) -> None:
@@ -116,10 +116,12 @@ def test_bbox_keeps_sources_whose_site_meets_the_box(client: TestClient) -> None
 
 
 def test_layer_filters_by_grade_and_colour_and_pages(client: TestClient) -> None:
-    create(client, ref="a", name="a", grade="I")
-    create(client, ref="b", name="b", grade="II")
-    create(client, ref="c", name="c", grade="II", risk_colour="yellow")
-    create(client, ref="d", name="d", grade="IV")
+    # Benzene, Q 50 t, β 1.0, 1200 people → α 2: R = 2 × q/50 = q/25.
+    create(client, ref="a", name="a", chemicals=benzene(2500))  # R 100 → I
+    create(client, ref="b", name="b", chemicals=benzene(1500))  # R 60 → II
+    c = create(client, ref="c", name="c", chemicals=benzene(1500))
+    client.put(f"{URL}/{c['id']}/risk-colour", json={"risk_colour": "yellow", "reason": "new foam system"})
+    create(client, ref="d", name="d", chemicals=benzene(100))  # R 4 → IV
 
     def names(**params: Any) -> list[str]:
         return [f["properties"]["name"] for f in client.get(URL, params=params).json()["features"]]
@@ -134,24 +136,104 @@ def test_layer_filters_by_grade_and_colour_and_pages(client: TestClient) -> None
     assert client.get(URL, params={"grade": "V"}).status_code == 422
 
 
-def test_edit_replaces_the_chemicals_and_a_new_grade_brings_its_colour(
+def test_edit_replaces_the_chemicals_and_the_new_grade_brings_its_colour(
     client: TestClient, engine: Engine
 ) -> None:
     source = create(client)
     url = f"{URL}/{source['id']}"
-    edited = client.patch(
-        url, json={"chemicals": [{"name": "苯", "cas": "71-43-2", "quantity_t": 50}], "version": 1}
-    )
+    # 500 t benzene, 1200 people: R = 2.0 × 1.0 × 500/50 = 20 → grade III, yellow.
+    edited = client.patch(url, json={"chemicals": benzene(500), "version": 1})
     assert edited.status_code == 200, edited.text
     assert edited.headers["ETag"] == '"2"'
-    assert edited.json()["properties"]["chemicals"] == [{"name": "苯", "cas": "71-43-2", "quantity_t": 50}]
-    regraded = client.patch(url, json={"grade": "I"}, headers={"If-Match": '"2"'})
-    assert regraded.status_code == 200, regraded.text
-    assert regraded.json()["properties"]["risk_colour"] == "red"
+    props = edited.json()["properties"]
+    assert props["chemicals"] == [{"name": "苯", "cas": "71-43-2", "quantity_t": 500, "category": None}]
+    assert (props["grade"], props["r_value"], props["risk_colour"]) == ("III", 20.0, "yellow")
+    # Fewer people: 40 within 500 m → α 1.2, R = 1.2 × 10 = 12 → still III, no regrade.
+    same = client.patch(url, json={"exposed_population": 40}, headers={"If-Match": '"2"'})
+    assert same.json()["properties"]["r_value"] == 12.0
     stored = client.get(url).json()["properties"]
-    assert stored["chemicals"] == [{"name": "苯", "cas": "71-43-2", "quantity_t": 50}]
-    assert stored["grade"] == "I" and stored["version"] == 3
-    assert event_types(engine) == ["hazard_source.created", "hazard_source.updated", "hazard_source.updated"]
+    assert stored["grade"] == "III" and stored["version"] == 3
+    assert event_types(engine) == [
+        "hazard_source.created",
+        "hazard_source.updated",
+        "hazard_source.regraded",
+        "hazard_source.updated",
+    ]
+
+
+def test_the_grading_shows_every_term_of_s_and_r(client: TestClient) -> None:
+    source = create(client)
+    grading = client.get(f"{URL}/{source['id']}/grading")
+    assert grading.status_code == 200, grading.text
+    body = grading.json()
+    propylene, lpg = body["substances"]
+    assert (propylene["critical_quantity_t"], propylene["beta"], propylene["q_over_q"]) == (10, 1.5, 400)
+    assert "table 2 W2" in propylene["critical_quantity_basis"]
+    assert (lpg["critical_quantity_t"], lpg["beta"], lpg["contribution"]) == (50, 1.5, 36.015)
+    assert "table 1 no. 52" in lpg["critical_quantity_basis"]
+    assert body["alpha"] == 2.0 and "1200 people" in body["alpha_basis"]
+    assert (body["s_value"], body["r_value"], body["grade"]) == (PROPYLENE_S, PROPYLENE_R, "I")
+    assert body["major_hazard"] is True
+    assert client.get(f"{URL}/999/grading").status_code == 404
+
+
+def test_an_officer_overrides_the_colour_with_a_reason_and_it_survives_a_regrade(
+    client: TestClient, engine: Engine
+) -> None:
+    source = create(client, chemicals=benzene(500))  # R 20 → III, yellow
+    url = f"{URL}/{source['id']}"
+    no_reason = client.put(f"{url}/risk-colour", json={"risk_colour": "orange", "reason": ""})
+    assert no_reason.status_code == 422 and no_reason.json()["field"] == "reason"
+    overridden = client.put(
+        f"{url}/risk-colour", json={"risk_colour": "orange", "reason": "corroded tank found", "by": "林晓"}
+    )
+    assert overridden.status_code == 200, overridden.text
+    props = overridden.json()["properties"]
+    assert (props["grade"], props["risk_colour"], props["risk_colour_reason"]) == (
+        "III",
+        "orange",
+        "corroded tank found",
+    )
+    # More benzene: R = 2 × 3000/50 = 120 → grade I, but the officer's colour stays.
+    regraded = client.patch(
+        url, json={"chemicals": benzene(3000)}, headers={"If-Match": f'"{props["version"]}"'}
+    )
+    assert regraded.json()["properties"]["grade"] == "I"
+    assert regraded.json()["properties"]["risk_colour"] == "orange"
+    restored = client.put(f"{url}/risk-colour", json={"risk_colour": None, "reason": "tank replaced"})
+    assert restored.json()["properties"]["risk_colour"] == "red"
+    assert restored.json()["properties"]["risk_colour_reason"] is None
+    with engine.connect() as conn:
+        overrides = conn.execute(
+            select(Event.type, Event.actor, Event.payload)
+            .where(Event.type.like("hazard_source.risk_colour%"))
+            .order_by(Event.id)
+        ).all()
+    assert [(t, a, p["reason"], p["to"]) for t, a, p in overrides] == [
+        ("hazard_source.risk_colour_overridden", "林晓", "corroded tank found", "orange"),
+        ("hazard_source.risk_colour_restored", None, "tank replaced", "red"),
+    ]
+
+
+def test_below_s_1_the_source_is_not_a_major_hazard_and_has_no_grade(client: TestClient) -> None:
+    # 30 t benzene: S = 30/50 = 0.6 < 1 — not a major hazard source, so GB 18218 gives it no grade.
+    source = create(client, chemicals=benzene(30))
+    assert (source["properties"]["grade"], source["properties"]["risk_colour"]) == (None, None)
+    grading = client.get(f"{URL}/{source['id']}/grading").json()
+    assert grading["major_hazard"] is False and grading["s_value"] == 0.6
+
+
+def test_an_unlisted_chemical_is_graded_by_the_category_given(client: TestClient) -> None:
+    # 丙烯酸 (acrylic acid) is not in table 1; as W5.4 (易燃液体类别 3): Q 5000 t, β 1.0.
+    # 6000 t, 20 people (α 1.0): S = 1.2, R = 1.0 × 1.0 × 1.2 = 1.2 → grade IV.
+    acid = {"name": "丙烯酸", "cas": "79-10-7", "quantity_t": 6000}
+    refused = client.post(URL, json={**PROPYLENE_TANKS, "chemicals": [acid]})
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "chemicals.0.category"
+    assert "table 1" in refused.json()["detail"]
+    source = create(client, chemicals=[{**acid, "category": "W5.4"}], exposed_population=20)
+    assert (source["properties"]["s_value"], source["properties"]["r_value"]) == (1.2, 1.2)
+    assert source["properties"]["grade"] == "IV"
 
 
 def test_stale_or_missing_version_is_refused(client: TestClient) -> None:
@@ -188,6 +270,7 @@ BAD_CREATES = [
     ({"grade": "V"}, "grade"),
     ({"risk_colour": "purple"}, "risk_colour"),
     ({"r_value": -1}, "r_value"),
+    ({"chemicals": [{"name": "丙烯", "quantity_t": 1, "category": "W99"}]}, "chemicals.0.category"),
     ({"exposed_population": -5}, "exposed_population"),
     ({"enterprise": ""}, "enterprise"),
     ({"colour": "red"}, "colour"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -42,12 +43,26 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
-def _field_of(loc: tuple[Any, ...]) -> str:
+_VALIDATOR_STEP = re.compile(r"^function-(after|before|wrap|plain)\[")
+
+
+def _field_of(loc: tuple[Any, ...], body: Any = None) -> str:
     # ("body", "base", "coordinates", 0) → "base.coordinates.0"; keep the query/header prefix.
-    parts = [str(p) for p in loc]
+    parts = [str(p) for p in loc if not _VALIDATOR_STEP.match(str(p))]
     if parts and parts[0] == "body":
         parts = parts[1:]
+        # A body told apart by a tag (`"model": "erg"`) puts the tag first: the field is what follows it.
+        if len(parts) > 1 and isinstance(body, dict) and parts[0] in body.values() and parts[0] not in body:
+            parts = parts[1:]
     return ".".join(parts) or "body"
+
+
+def _location(error: Any) -> tuple[Any, ...]:
+    """The error's location; a missing or unknown tag of a tagged union is the tag field's fault."""
+    loc = tuple(error["loc"])
+    if str(error["type"]).startswith("union_tag_"):
+        return (*loc, str(error.get("ctx", {}).get("discriminator", "")).strip("'"))
+    return loc
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -59,7 +74,8 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": _field_of(tuple(e["loc"])), "message": e["msg"], "type": e["type"]} for e in exc.errors()
+        {"field": _field_of(_location(e), exc.body), "message": e["msg"], "type": e["type"]}
+        for e in exc.errors()
     ]
     if any(e["type"] == "json_invalid" for e in errors):
         return problem(400, "Malformed JSON", "the request body is not valid JSON", errors=errors)

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
 
+import shapely.wkt
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
 from sqlalchemy import (
     ColumnElement,
@@ -221,3 +222,16 @@ def pg_array(values: Iterable[object]) -> str:
 def sqlite_time(at: datetime) -> str:
     """A UTC time as `UTCDateTime` stores it on SQLite (what SQLAlchemy writes and reads back)."""
     return at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def intersects_filter(session: Session, geom: Any, area_wkt: str) -> ColumnElement[bool]:
+    """Rows whose geometry meets a WGS 84 area (WKT), through the spatial index on both backends."""
+    minx, miny, maxx, maxy = shapely.wkt.loads(area_wkt).bounds
+    if session.get_bind().dialect.name == "sqlite":
+        hit: ColumnElement[bool] = bbox_filter(session, geom, (minx, miny, maxx, maxy)) & (
+            func.ST_Intersects(geom, func.GeomFromText(area_wkt, 4326)) == 1
+        )
+        return hit
+    area = func.ST_GeomFromText(area_wkt, 4326)
+    meets: ColumnElement[bool] = geom.op("&&")(area) & func.ST_Intersects(geom, area)
+    return meets

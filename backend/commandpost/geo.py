@@ -134,6 +134,17 @@ def to_metric(geom: BaseGeometry, metric_crs: str) -> BaseGeometry:
     return shapely.transform(geom, lambda xy: _stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
+@lru_cache(maxsize=8)
+def _from_metric(metric_crs: str) -> Transformer:
+    return Transformer.from_crs(metric_crs, WGS84, always_xy=True)
+
+
+def from_metric(geom: BaseGeometry, metric_crs: str) -> BaseGeometry:
+    """Project a geometry in the configured metric CRS (metres) back to WGS 84."""
+    transformer = _from_metric(metric_crs)
+    return shapely.transform(geom, lambda xy: _stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
 def _stack(xy: tuple[Any, Any]) -> Any:
     return np.column_stack(xy)
 

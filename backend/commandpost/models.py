@@ -14,6 +14,7 @@ from commandpost.sensors.models import Sensor, SensorReading
 from commandpost.shelters.models import Shelter
 from commandpost.teams.models import Team
 from commandpost.warnings.models import Warning
+from commandpost.zones.models import ThreatZone
 
 __all__ = [
     "Depot",
@@ -31,6 +32,7 @@ __all__ = [
     "Shelter",
     "StoredChemical",
     "Team",
+    "ThreatZone",
     "TimelineEntry",
     "Warning",
 ]

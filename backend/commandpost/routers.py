@@ -23,6 +23,8 @@ def api_routers() -> list[APIRouter]:
     from commandpost.shelters.api import router as shelters
     from commandpost.teams.api import router as teams
     from commandpost.warnings.api import router as warnings
+    from commandpost.zones.api import incident_zones
+    from commandpost.zones.api import router as threat_zones
 
     return [
         teams,
@@ -30,6 +32,8 @@ def api_routers() -> list[APIRouter]:
         depots,
         materials,
         hazard_sources,
+        threat_zones,
+        incident_zones,
         sensors,
         shelters,
         roads,

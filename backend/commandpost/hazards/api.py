@@ -6,7 +6,12 @@ from fastapi import APIRouter, Request, Response
 
 from commandpost.hazards import service
 from commandpost.hazards.models import HazardGrade, RiskColour
-from commandpost.hazards.schemas import HazardSourceCreate, HazardSourceUpdate
+from commandpost.hazards.schemas import (
+    HazardGrading,
+    HazardSourceCreate,
+    HazardSourceUpdate,
+    RiskColourOverride,
+)
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import (
     BBoxDep,
@@ -64,6 +69,30 @@ def update_hazard_source(
         changes=body,
         expected_version=expected_version(body.version, if_match),
         clock=clock,
+    )
+    feature = service.feature(db, source)
+    db.commit()
+    return feature_response(feature)
+
+
+@router.get(
+    "/{source_id}/grading",
+    response_model=HazardGrading,
+    summary="How the GB 18218-2018 grade was reached: each substance's q, Q, β and share; α and why; S and R",
+)
+def get_grading(source_id: int, db: SessionDep) -> HazardGrading:
+    return service.grading_of(db, source_id=source_id)
+
+
+@router.put(
+    "/{source_id}/risk-colour",
+    summary="An officer sets the risk colour instead of the grade's, with a reason (null: the grade's)",
+)
+def override_risk_colour(
+    source_id: int, body: RiskColourOverride, db: SessionDep, clock: ClockDep
+) -> Response:
+    source = service.override_risk_colour(
+        db, source_id=source_id, risk_colour=body.risk_colour, reason=body.reason, clock=clock, actor=body.by
     )
     feature = service.feature(db, source)
     db.commit()

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commandpost.db import Base, Versioned
@@ -37,9 +37,13 @@ class HazardSource(Versioned, Base):
     name: Mapped[str] = mapped_column(String(120))
     # A tank farm is often drawn as a polygon, a single vessel as a point.
     site: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=True))
+    # Computed from the chemicals by GB 18218-2018 (commandpost.hazards.gb18218); grade is None below S = 1.
     grade: Mapped[HazardGrade | None]
+    s_value: Mapped[float | None] = mapped_column(Numeric(14, 4, asdecimal=False))
     r_value: Mapped[float | None] = mapped_column(Numeric(10, 2, asdecimal=False))
     risk_colour: Mapped[RiskColour | None]
+    # Set when an officer chose the colour instead of the grade's: the colour then stays until cleared.
+    risk_colour_reason: Mapped[str | None] = mapped_column(Text)
     exposed_population: Mapped[int | None] = mapped_column(comment="people within 500 m (GB 18218 α)")
     updated_at: Mapped[datetime]
 
@@ -58,5 +62,6 @@ class StoredChemical(Base):
     name: Mapped[str] = mapped_column(String(80))
     cas: Mapped[str | None] = mapped_column(String(20))
     quantity_t: Mapped[float] = mapped_column(Numeric(14, 3, asdecimal=False))
+    category: Mapped[str | None] = mapped_column(String(8), comment="GB 18218-2018 table 2 symbol, e.g. W2")
 
     hazard_source: Mapped[HazardSource] = relationship(back_populates="chemicals")

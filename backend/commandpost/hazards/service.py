@@ -11,12 +11,15 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from commandpost import db, geo, resources
 from commandpost.clock import Clock
-from commandpost.errors import Conflict
+from commandpost.errors import Conflict, InvalidInput
+from commandpost.hazards import gb18218
 from commandpost.hazards.models import HazardGrade, HazardSource, RiskColour, StoredChemical
 from commandpost.hazards.schemas import (
     COLOUR_OF_GRADE,
+    HazardGrading,
     HazardSourceCreate,
     HazardSourceUpdate,
+    grading_out,
     hazard_source_feature,
 )
 from commandpost.resources import Page
@@ -90,19 +93,47 @@ def _check_ref_free(session: Session, ref: str | None, *, own_id: int | None = N
 
 
 def _columns(data: dict[str, Any]) -> dict[str, Any]:
-    """Schema fields as column values: site to WKB, chemicals to rows, the grade's colour if none given."""
+    """Schema fields as column values: site to WKB, chemicals to rows."""
     out = dict(data)
     if out.get("site") is not None:
         out["site"] = geo.to_db(geo.parse_geojson(out["site"], field="site", allowed=SITE_TYPES))
     if out.get("chemicals") is not None:
         out["chemicals"] = [StoredChemical(**c) for c in out["chemicals"]]
-    if out.get("grade") is not None:
-        out["grade"] = HazardGrade(out["grade"])
-        if out.get("risk_colour") is None:
-            out["risk_colour"] = COLOUR_OF_GRADE[out["grade"]]
-    if out.get("risk_colour") is not None:
-        out["risk_colour"] = RiskColour(out["risk_colour"])
     return out
+
+
+def _grade(chemicals: Sequence[StoredChemical], exposed_population: int | None) -> gb18218.Grading:
+    held = [
+        gb18218.ChemicalHeld(name=c.name, cas=c.cas, quantity_t=c.quantity_t, category=c.category)
+        for c in chemicals
+    ]
+    try:
+        return gb18218.grade(held, exposed_population=exposed_population)
+    except gb18218.CannotGrade as exc:
+        raise InvalidInput(str(exc), field=f"chemicals.{exc.index}.category") from exc
+
+
+def grading(source: HazardSource) -> gb18218.Grading:
+    """The source's GB 18218-2018 S, R and grade from its chemicals and the people within 500 m."""
+    return _grade(source.chemicals, source.exposed_population)
+
+
+def _graded_columns(values: dict[str, Any], *, source: HazardSource | None) -> dict[str, Any]:
+    """`values` plus the grade, S and R they give; the colour follows the grade unless an officer set it."""
+    graded = _grade(
+        values.get("chemicals", source.chemicals if source else []),
+        values.get("exposed_population", source.exposed_population if source else None),
+    )
+    out = {**values, "grade": graded.grade, "s_value": graded.s_value, "r_value": graded.r_value}
+    if source is None or source.risk_colour_reason is None:
+        out["risk_colour"] = COLOUR_OF_GRADE[graded.grade] if graded.grade else None
+    return out
+
+
+def grading_of(session: Session, *, source_id: int) -> HazardGrading:
+    """How a source's grade was reached: each substance's q, Q, β and share, α and why, S and R."""
+    source = get(session, source_id=source_id)
+    return grading_out(source, grading(source))
 
 
 def create(
@@ -110,7 +141,8 @@ def create(
 ) -> HazardSource:
     """Register a hazard source with the chemicals it holds; its colour follows its grade unless given."""
     _check_ref_free(session, data.ref)
-    source = HazardSource(**_columns(data.model_dump(mode="json")), updated_at=clock.now())
+    values = _graded_columns(_columns(data.model_dump(mode="json")), source=None)
+    source = HazardSource(**values, updated_at=clock.now())
     session.add(source)
     session.flush()
     resources.record_change(
@@ -139,7 +171,8 @@ def update(
     data = changes.model_dump(mode="json", exclude_unset=True, exclude={"version"})
     if "ref" in data:
         _check_ref_free(session, data["ref"], own_id=source.id)
-    values = _columns(data)
+    before = source.grade
+    values = _graded_columns(_columns(data), source=source)
     values["updated_at"] = clock.now()
     if expected_version == source.version:
         # A chemicals-only edit changes no column of the source itself; it is still a new version.
@@ -157,6 +190,56 @@ def update(
         entity_type=WHAT,
         row=source,
         action="updated",
+        feature=feature(session, source),
+        clock=clock,
+        actor=actor,
+    )
+    if source.grade != before:
+        _record_regraded(session, source, before=before, clock=clock, actor=actor)
+    return source
+
+
+def _record_regraded(
+    session: Session, source: HazardSource, *, before: HazardGrade | None, clock: Clock, actor: str | None
+) -> None:
+    resources.record_change(
+        session,
+        entity_type=WHAT,
+        row=source,
+        action="regraded",
+        payload={"from": before, "to": source.grade, "r_value": source.r_value, "s_value": source.s_value},
+        feature=feature(session, source),
+        clock=clock,
+        actor=actor,
+    )
+
+
+def override_risk_colour(
+    session: Session,
+    *,
+    source_id: int,
+    risk_colour: RiskColour | None,
+    reason: str,
+    clock: Clock,
+    actor: str | None = None,
+) -> HazardSource:
+    """Show an officer's risk colour instead of the grade's, with the reason; null returns to the grade's."""
+    source = get(session, source_id=source_id)
+    before = source.risk_colour
+    if risk_colour is None:
+        source.risk_colour = COLOUR_OF_GRADE[source.grade] if source.grade else None
+        source.risk_colour_reason = None
+    else:
+        source.risk_colour = risk_colour
+        source.risk_colour_reason = reason
+    source.updated_at = clock.now()
+    session.flush()
+    resources.record_change(
+        session,
+        entity_type=WHAT,
+        row=source,
+        action="risk_colour_overridden" if risk_colour is not None else "risk_colour_restored",
+        payload={"from": before, "to": source.risk_colour, "reason": reason, "grade": source.grade},
         feature=feature(session, source),
         clock=clock,
         actor=actor,

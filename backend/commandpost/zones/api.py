@@ -1,0 +1,149 @@
+"""HTTP routes for threat zones; the models are in `modelling`, the rules in `service`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+
+from commandpost.schemas import PROBLEM_RESPONSES
+from commandpost.web import ClockDep, SessionDep, SettingsDep
+from commandpost.zones import service
+from commandpost.zones.models import ZoneStatus
+from commandpost.zones.schemas import (
+    ClearZones,
+    InsideOut,
+    ThreatZoneModelIn,
+    ThreatZoneModelOut,
+    ZoneCollection,
+    ZoneFeature,
+)
+
+router = APIRouter(prefix="/threat-zones", tags=["threat zones"], responses=PROBLEM_RESPONSES)
+incident_zones = APIRouter(prefix="/incidents", tags=["threat zones"], responses=PROBLEM_RESPONSES)
+
+
+@router.post(
+    "/model",
+    response_model=ThreatZoneModelOut,
+    summary="Model a release, fire or explosion and get its zones (nothing is saved)",
+)
+def model_threat_zones(
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    body: ThreatZoneModelIn = Body(
+        discriminator="model",
+        openapi_examples={
+            "erg": {
+                "summary": "ERG: chlorine, large spill from a rail tank car",
+                "value": {
+                    "model": "erg",
+                    "location": {"type": "Point", "coordinates": [118.955, 25.165]},
+                    "un_number": "UN1017",
+                    "spill": "large",
+                    "container": "rail_tank_car",
+                    "wind_speed_ms": 3,
+                    "wind_from_deg": 45,
+                },
+            },
+            "gaussian_plume": {
+                "summary": "Gaussian plume: ammonia 2 kg/s for 10 minutes",
+                "value": {
+                    "model": "gaussian_plume",
+                    "location": {"type": "Point", "coordinates": [118.955, 25.165]},
+                    "chemical": "氨",
+                    "rate_kg_s": 2,
+                    "duration_s": 600,
+                    "wind_speed_ms": 3,
+                    "wind_from_deg": 45,
+                },
+            },
+            "vce": {
+                "summary": "Vapour-cloud explosion: 10 t propane",
+                "value": {"model": "vce", "hazard_source_id": 1, "chemical": "74-98-6", "mass_kg": 10000},
+            },
+        },
+    ),
+) -> ThreatZoneModelOut:
+    return service.model(db, request=body, settings=settings, clock=clock)
+
+
+@router.get(
+    "/proposal",
+    response_model=ThreatZoneModelOut,
+    summary="The ERG zone to propose for a hazard source's worst toxic chemical (post its inputs to keep it)",
+)
+def get_proposal(
+    hazard_source_id: int,
+    wind_speed_ms: Annotated[float, Query(gt=0, le=60)],
+    wind_from_deg: Annotated[float, Query(ge=0, lt=360)],
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> ThreatZoneModelOut:
+    return service.proposal(
+        db,
+        hazard_source_id=hazard_source_id,
+        wind_speed_ms=wind_speed_ms,
+        wind_from_deg=wind_from_deg,
+        settings=settings,
+        clock=clock,
+    )
+
+
+@router.get("/{zone_id}", response_model=ZoneFeature, summary="One stored threat zone (GeoJSON Feature)")
+def get_zone(zone_id: int, db: SessionDep) -> ZoneFeature:
+    return ZoneFeature.model_validate(service.zone_feature(service.get(db, zone_id=zone_id)))
+
+
+@router.get(
+    "/{zone_id}/inside",
+    response_model=InsideOut,
+    summary="Teams, depots, sensors, shelters, roads and hazard sources inside the zone, with distances",
+)
+def get_inside(zone_id: int, db: SessionDep, settings: SettingsDep) -> InsideOut:
+    return service.inside(db, zone_id=zone_id, settings=settings)
+
+
+@router.post(
+    "/{zone_id}/clear",
+    response_model=ZoneCollection,
+    summary="Clear a zone and the others drawn with it (the same model run)",
+)
+def clear_zone(zone_id: int, body: ClearZones, db: SessionDep, clock: ClockDep) -> ZoneCollection:
+    cleared = service.clear(db, zone_id=zone_id, reason=body.reason, by=body.by, clock=clock)
+    out = ZoneCollection(features=[ZoneFeature.model_validate(service.zone_feature(z)) for z in cleared])
+    db.commit()
+    return out
+
+
+@incident_zones.post(
+    "/{incident_id}/threat-zones",
+    status_code=201,
+    response_model=ZoneCollection,
+    summary="Model a release for an incident and keep its zones (at the incident's place unless told)",
+)
+def save_zones(
+    incident_id: int,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    body: ThreatZoneModelIn = Body(discriminator="model"),
+) -> ZoneCollection:
+    zones = service.save(db, incident_id=incident_id, request=body, settings=settings, clock=clock)
+    out = ZoneCollection(features=[ZoneFeature.model_validate(service.zone_feature(z)) for z in zones])
+    db.commit()
+    return out
+
+
+@incident_zones.get(
+    "/{incident_id}/threat-zones",
+    response_model=ZoneCollection,
+    summary="An incident's threat zones (GeoJSON FeatureCollection), newest first",
+)
+def list_zones(
+    incident_id: int, db: SessionDep, status: ZoneStatus | None = ZoneStatus.active
+) -> ZoneCollection:
+    zones = service.list_for_incident(db, incident_id=incident_id, status=status)
+    return ZoneCollection(features=[ZoneFeature.model_validate(service.zone_feature(z)) for z in zones])

@@ -24,7 +24,6 @@ from commandpost.clock import FrozenClock
 from commandpost.config import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 POSTGIS_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,8 +18,14 @@ from commandpost.clock import FrozenClock
 from commandpost.errors import InvalidInput
 from commandpost.events.models import Event
 from commandpost.teams.models import Team
+from tests_support import TEST_DATA
 
 GIS_DATA = Path(__file__).resolve().parents[1] / "gis_data"
+BOUNDARIES = TEST_DATA / "admin_boundary"
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def load(session: Session, clock: FrozenClock, folder: Path = GIS_DATA) -> loader.LoadReport:
@@ -93,9 +100,8 @@ def test_reload_updates_what_changed_and_keeps_live_positions(
 def test_a_gcj02_file_is_converted_to_wgs84_at_import(
     session: Session, clock: FrozenClock, tmp_path: Path
 ) -> None:
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "admin_boundary"
-    original = json.loads((shared / "quangang_350505_detailed.gcj02.geojson").read_text(encoding="utf-8"))
-    reference = json.loads((shared / "quangang_350505_detailed.wgs84.geojson").read_text(encoding="utf-8"))
+    original = read_json(BOUNDARIES / "quangang_350505_detailed.gcj02.geojson")
+    reference = read_json(BOUNDARIES / "quangang_350505_detailed.wgs84.geojson")
     original["metadata"] = {"crs": "GCJ-02"}
     original["features"][0]["properties"]["ref"] = "350505"
     folder = tmp_path / "district"

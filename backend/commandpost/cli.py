@@ -92,7 +92,12 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     engine = db.make_engine(settings)
     try:
         with db.make_sessionmaker(engine)() as session:
-            report = loader.load_district(session, folder=Path(args.path), clock=SystemClock())
+            report = loader.load_district(
+                session,
+                folder=Path(args.path),
+                clock=SystemClock(),
+                reset_stock=getattr(args, "reset_stock", False),
+            )
             session.commit()
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     finally:
@@ -160,9 +165,16 @@ def parser() -> argparse.ArgumentParser:
     load = sub.add_parser(
         "load",
         help="load a district folder (idempotent)",
-        description="Load a district folder of GeoJSON files, e.g. gis_data/. Idempotent.",
+        description="Load a district folder of GeoJSON files, e.g. gis_data/. Idempotent. On a live "
+        "database only reference data is applied (names, locations, capabilities, thresholds); stock, "
+        "team status and positions, sensor states, warnings and incidents are left as they are.",
     )
     load.add_argument("path", help="folder with district_boundary.geojson, teams.geojson, …")
+    load.add_argument(
+        "--reset-stock",
+        action="store_true",
+        help="set depots' stock on hand to the files' where it differs (one event per depot changed)",
+    )
     load.set_defaults(run=cmd_load)
     roads = sub.add_parser(
         "import-roads",

@@ -271,3 +271,56 @@ def test_what_the_loader_adds_or_changes_is_in_the_event_log(
     assert [e.payload["feature"]["properties"]["ref"] for e in updated] == ["T001"]
     # An unchanged road layer is not replaced (closures point at its segments).
     assert len(events_of(session, "road_layer.imported")) == 1
+
+
+# --- Chinese map coordinates ------------------------------------------------------------------
+
+# (WGS 84, BD-09) pairs of city centres from gcoord's reference fixture (hujiulong/gcoord,
+# test/fixtures/china-cities.json), which lists each point in WGS 84, GCJ-02 and BD-09.
+BD09_REFERENCES = {
+    "泉州市": ((118.6711365, 24.8770487), (118.6821251, 24.8804872)),
+    "驻马店市": ((114.0164322, 33.0133556), (114.0287781, 33.0176697)),
+    "沈阳市": ((123.4253306, 41.8032629), (123.438095, 41.8114013)),
+    "酒泉市": ((98.4937175, 39.7319946), (98.5008441, 39.7388949)),
+    "汕头市": ((116.6775114, 23.3567569), (116.6885014, 23.3598884)),
+}
+# 1e-5° is about a metre; the BD-09 → GCJ-02 step is itself an approximation good to ~0.5 m.
+BD09_TOLERANCE_DEG = 1e-5
+
+
+@pytest.mark.parametrize("city", list(BD09_REFERENCES))
+def test_bd09_converts_to_the_published_wgs84_point(city: str) -> None:
+    (lon, lat), baidu = BD09_REFERENCES[city]
+    converted = geo.bd09_to_wgs84(*baidu)
+    assert converted == pytest.approx((lon, lat), abs=BD09_TOLERANCE_DEG)
+
+
+def with_depots_crs(tmp_path: Path, crs: Any, city: str = "泉州市") -> Path:
+    folder = tmp_path / "district"
+    shutil.copytree(GIS_DATA, folder)
+    depots_file = read_json(folder / "depots.geojson")
+    depots_file["metadata"] = {"crs": crs}
+    depots_file["features"][0]["geometry"]["coordinates"] = list(BD09_REFERENCES[city][1])
+    depots_file["features"] = depots_file["features"][:1]
+    (folder / "depots.geojson").write_text(json.dumps(depots_file, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def test_a_bd09_file_is_converted_to_wgs84_at_import(
+    session: Session, clock: FrozenClock, tmp_path: Path
+) -> None:
+    load(session, clock, with_depots_crs(tmp_path, "BD-09"))
+    stored = geo.from_db(session.scalar(select(Depot.location).where(Depot.ref == "D01")))
+    assert stored is not None
+    assert (stored.x, stored.y) == pytest.approx(BD09_REFERENCES["泉州市"][0], abs=BD09_TOLERANCE_DEG)
+
+
+@pytest.mark.parametrize("crs", ["Beijing-54 local", {"type": "name"}])
+def test_an_unknown_coordinate_system_is_refused_by_name(
+    session: Session, clock: FrozenClock, tmp_path: Path, crs: Any
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        loader.load_district(session, folder=with_depots_crs(tmp_path, crs), clock=clock)
+    session.rollback()
+    assert refused.value.field == "depots.geojson.metadata.crs"
+    assert session.scalar(select(func.count()).select_from(Depot)) == 0

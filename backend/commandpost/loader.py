@@ -101,6 +101,11 @@ def _features(path: Path) -> Iterator[tuple[str, dict[str, Any], Any]]:
     """(ref, properties, WGS 84 Shapely geometry) for each feature, converting from the file's CRS."""
     collection = _read(path)
     source_crs = (collection.get("metadata") or {}).get("crs", "WGS84")
+    if not isinstance(source_crs, str):
+        raise InvalidInput(
+            f'{path.name}: metadata.crs must name a coordinate system, e.g. "GCJ-02"',
+            field=f"{path.name}.metadata.crs",
+        )
     for index, feature in enumerate(collection.get("features", [])):
         props = dict(feature.get("properties") or {})
         where = f"{path.name}: feature {index}"
@@ -110,7 +115,7 @@ def _features(path: Path) -> Iterator[tuple[str, dict[str, Any], Any]]:
                 f"{where} has no `ref` property", field=f"{path.name}.features.{index}.properties.ref"
             )
         geom = geo.parse_geojson(feature.get("geometry"), field=f"{path.name}.features.{index}.geometry")
-        yield str(ref), props, geo.convert_geometry(geom, source_crs)
+        yield str(ref), props, geo.convert_geometry(geom, source_crs, field=f"{path.name}.metadata.crs")
 
 
 def _by_ref(session: Session, model: type[M]) -> dict[str, M]:

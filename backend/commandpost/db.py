@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Integer,
+    Text,
     column,
     create_engine,
     event,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -198,6 +200,13 @@ def bbox_filter(session: Session, geom: Any, bbox: tuple[float, float, float, fl
     envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
     overlaps: ColumnElement[bool] = geom.op("&&")(envelope) & func.ST_Intersects(geom, envelope)
     return overlaps
+
+
+def json_list_has(column: Any, value: str) -> ColumnElement[bool]:
+    """Rows whose JSON list of words holds `value` (same SQL on both backends: the stored text
+    of a list of plain words contains the quoted word exactly when the list holds it)."""
+    has: ColumnElement[bool] = sql_cast(column, Text).like(f'%"{value}"%')
+    return has
 
 
 def pg_array(values: Iterable[object]) -> str:

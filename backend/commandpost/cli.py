@@ -20,8 +20,16 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _require_database(settings: Settings) -> None:
+    """Refuse to work on a SpatiaLite file that does not exist, before connecting creates it empty."""
+    missing = db.missing_database(settings)
+    if missing is not None:
+        raise Unavailable(f"there is no database at {missing}: run `commandpost migrate` first")
+
+
 def _check_services(settings: Settings) -> None:
     """Refuse to start against a database or Redis that cannot be reached."""
+    _require_database(settings)
     engine = db.make_engine(settings)
     try:
         db.check_reachable(engine)
@@ -89,6 +97,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     from commandpost import loader
 
+    _require_database(settings)
     engine = db.make_engine(settings)
     try:
         with db.make_sessionmaker(engine)() as session:
@@ -110,6 +119,7 @@ def cmd_import_roads(args: argparse.Namespace, settings: Settings) -> int:
     from commandpost.roads import service as roads
 
     clip = osm.read_boundary(Path(args.clip)) if args.clip else None
+    _require_database(settings)
     engine = db.make_engine(settings)
     try:
         with db.make_sessionmaker(engine)() as session:

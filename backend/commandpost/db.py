@@ -98,6 +98,16 @@ def sqlite_driver() -> ModuleType:
         ) from exc
 
 
+def missing_database(settings: Settings) -> str | None:
+    """Where a SpatiaLite file should be but is not (connecting would create an empty one); else None."""
+    if not settings.is_sqlite:
+        return None
+    path = settings.database_url.removeprefix("sqlite:///")
+    if not path or path == ":memory:" or Path(path).exists():
+        return None
+    return path
+
+
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     """Create the engine for `settings.database_url`, SpatiaLite loaded on every SQLite connection."""
     if not settings.is_sqlite:

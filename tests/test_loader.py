@@ -251,8 +251,12 @@ def test_what_the_loader_adds_or_changes_is_in_the_event_log(
         "duty_shift": first.created["duty_shifts"],
     }
     assert len(events_of(session, "material.created")) == first.created["materials"]
+    assert len(events_of(session, "map_feature.created")) == sum(
+        n for what, n in first.created.items() if what.startswith("basemap.")
+    )
     assert len(events_of(session, "response_plan.created")) == first.created["response_plans"]
     assert len(events_of(session, "road_layer.imported")) == 1
+    assert not load(session, clock).updated  # a reload of the same files changes nothing
 
     edited = tmp_path / "district"
     shutil.copytree(GIS_DATA, edited)

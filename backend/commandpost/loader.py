@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from commandpost import geo
 from commandpost.basemap import service as basemap
+from commandpost.basemap.schemas import map_feature
 from commandpost.clock import Clock
 from commandpost.db import Base
 from commandpost.depots.models import Depot, InventoryLine, Material
@@ -226,6 +227,7 @@ def _record_changes(session: Session, report: LoadReport, clock: Clock) -> None:
         "shelter": shelter_feature,
         "expert": expert_entity,
         "duty_shift": shift_entity,
+        "map_feature": map_feature,
     }
     for entity, row, action in report.changes:
         if entity == "material":
@@ -269,7 +271,7 @@ def _load_basemap(session: Session, folder: Path, report: LoadReport) -> None:
         for ref, props, geom in _features(path):
             name = props.pop("name", None)
             props.pop("ref", None)
-            basemap.upsert(
+            row, outcome = basemap.upsert(
                 session,
                 layer=layer,
                 ref=ref,
@@ -277,7 +279,9 @@ def _load_basemap(session: Session, folder: Path, report: LoadReport) -> None:
                 properties=props,
                 geometry=geo.to_geojson(geom) or {},
             )
-            report.count(f"basemap.{layer}", "updated")
+            report.count(f"basemap.{layer}", outcome)
+            if outcome != "unchanged":
+                report.changes.append(("map_feature", row, outcome))
 
 
 def _load_roads(session: Session, folder: Path, report: LoadReport, clock: Clock) -> None:

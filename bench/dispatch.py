@@ -50,7 +50,7 @@ from commandpost.routing.graph import OFF_ROAD_KMH, Travel
 from commandpost.teams.models import Capability, Team
 
 REPO = Path(__file__).resolve().parents[1]
-ANDORRA = REPO.parent / "shared" / "data" / "road_network" / "andorra" / "andorra-latest.osm.pbf"
+ANDORRA = REPO / "tests" / "data" / "road_network" / "andorra" / "andorra-latest.osm.pbf"
 PLANS = REPO / "gis_data" / "response_plans.json"
 DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/commandpost_bench_dispatch"
 TEAMS = 1000

@@ -1,8 +1,9 @@
 """Fixtures for both storage backends, started for real.
 
-SpatiaLite always runs; PostGIS runs when TEST_DATABASE_URL points at a PostgreSQL server
-(the database is created, with the postgis extension, if missing). Every test gets an
-empty, migrated database and real commits.
+SpatiaLite always runs; PostGIS runs on the PostgreSQL server TEST_DATABASE_URL points at, or,
+when it is not set, on a throwaway one this session starts (see throwaway_services; likewise Redis
+and TEST_REDIS_URL). The database is created, with the postgis extension, if missing. Every test
+gets an empty, migrated database and real commits.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+import throwaway_services
 from commandpost import db, migrations
 from commandpost.app import create_app
 from commandpost.clock import FrozenClock
 from commandpost.config import Settings
 
+# Before the test modules are imported: they read these variables when they are.
+throwaway_services.ensure()
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 POSTGIS_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
@@ -116,11 +120,14 @@ def backend(settings: Settings) -> str:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    postgis = (
-        "PostGIS at " + make_url(POSTGIS_URL).render_as_string(hide_password=True) if POSTGIS_URL else None
-    )
+    postgis, redis = throwaway_services.SERVICES["postgis"], throwaway_services.SERVICES["redis"]
+    where = make_url(postgis.url).render_as_string(hide_password=True) + ", " if postgis.url else ""
     return [
         "storage backends under test: " + ", ".join(BACKENDS),
-        "PostGIS: " + (postgis or "not tested (set TEST_DATABASE_URL)"),
-        "Redis: " + (REDIS_URL or "not tested (set TEST_REDIS_URL)"),
+        f"PostGIS: {where}{postgis.how}",
+        f"Redis: {redis.url + ', ' if redis.url else ''}{redis.how}",
     ]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    throwaway_services.stop_all()

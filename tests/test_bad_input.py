@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -126,3 +127,37 @@ def test_openapi_documents_every_route_with_examples(client: TestClient) -> None
             continue
         schema = schemas[ref.rsplit("/", 1)[1]]
         assert schema.get("examples") or schema.get("example"), f"POST {path} has no example body"
+
+
+def api_get_paths(client: TestClient) -> list[str]:
+    """Every GET route of the API as its OpenAPI document lists them, path parameters filled in."""
+    document = client.get("/openapi.json").json()
+    return [
+        re.sub(r"\{[^}]+\}", "1", path)
+        for path, operations in document["paths"].items()
+        if "get" in operations and path.startswith("/api/v1")
+    ]
+
+
+def test_an_unknown_query_parameter_is_refused_by_name_on_every_endpoint(client: TestClient) -> None:
+    paths = api_get_paths(client)
+    assert "/api/v1/teams" in paths and "/api/v1/sensors/1/readings" in paths
+    for path in paths:
+        response = client.get(path, params={"colour": "red"})
+        assert response.status_code == 422, (path, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["field"] == "query.colour", (path, problem)
+        assert "colour" in problem["detail"]
+
+
+def test_teams_are_filtered_by_capability(client: TestClient) -> None:
+    for name, caps in (("泡沫队", ["firefighting", "foam"]), ("危化队", ["hazmat", "foam"])):
+        created = client.post("/api/v1/teams", json={**TEAM, "name": name, "capabilities": caps})
+        assert created.status_code == 201
+    foam = client.get("/api/v1/teams", params={"capability": "foam"}).json()
+    assert sorted(f["properties"]["name"] for f in foam["features"]) == ["危化队", "泡沫队"]
+    both = client.get("/api/v1/teams", params=[("capability", "foam"), ("capability", "hazmat")]).json()
+    assert [f["properties"]["name"] for f in both["features"]] == ["危化队"]
+    unknown = client.get("/api/v1/teams", params={"capability": "telepathy"})
+    assert unknown.status_code == 422 and unknown.json()["field"] == "query.capability.0"

@@ -44,6 +44,15 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     assert "commandpost migrate" in result.stderr
 
 
+@pytest.mark.parametrize("command", [("serve",), ("load", "gis_data"), ("import-roads", "x.osm.pbf")])
+def test_a_missing_spatialite_file_is_refused_not_created(tmp_path: Path, command: tuple[str, ...]) -> None:
+    where = tmp_path / "var" / "commandpost.sqlite"
+    result = run_cli(*command, env={"DATABASE_URL": f"sqlite:///{where}"})
+    assert result.returncode == 2
+    assert f"there is no database at {where}: run `commandpost migrate` first" in result.stderr
+    assert not where.parent.exists()
+
+
 def test_migrate_is_repeatable(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cp.sqlite'}"}
     first, second = run_cli("migrate", env=env), run_cli("migrate", env=env)

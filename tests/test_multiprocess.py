@@ -4,7 +4,8 @@ Two real `commandpost serve` processes on loopback ports: a change sent to one r
 client of the other, in order; a client moves between them without a gap; and when Redis goes away,
 commands still commit and the stream delivers every one of them, once, when Redis is back.
 
-Collected only when TEST_DATABASE_URL and TEST_REDIS_URL are set (CI sets both).
+Runs on the PostgreSQL and Redis of TEST_DATABASE_URL and TEST_REDIS_URL (CI sets both), or else on
+the throwaway ones the test session starts (tests/throwaway_services.py).
 """
 
 from __future__ import annotations

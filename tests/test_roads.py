@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -27,15 +26,11 @@ from commandpost.errors import InvalidGeometry, InvalidInput
 from commandpost.events.models import Event
 from commandpost.roads import osm, service
 from commandpost.roads.models import RoadSegment
+from tests_support import TEST_DATA
 
-SHARED_DATA = Path(
-    os.environ.get("COMMANDPOST_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data")
-)
-ROADS = SHARED_DATA / "road_network"
+ROADS = TEST_DATA / "road_network"
 MONACO = ROADS / "monaco.osm.pbf"
 ANDORRA = ROADS / "andorra" / "andorra-latest.osm.pbf"
-
-pytestmark = pytest.mark.skipif(not MONACO.exists(), reason=f"shared OSM extracts not found under {ROADS}")
 
 VOIE_ROMAINE = 24672730  # residential, oneway=-1 in the Monaco extract
 PRINCESSE_ALICE = 4097656  # primary, oneway=yes

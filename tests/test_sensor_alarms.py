@@ -273,6 +273,57 @@ def test_a_bad_json_line_refuses_the_request_naming_line_and_field(
     assert state_events(engine) == []
 
 
+def test_a_bad_batch_lists_every_bad_reading(client: TestClient, engine: Engine) -> None:
+    s = sensor(client)
+    good = {"sensor": "G-1", "value": 30.0}
+    readings = [
+        good,
+        {"sensor": "G-1", "value": "high"},
+        {"sensor": "NOPE", "value": 1.0},
+        good | {"at": "2026-11-22T01:59:00Z"},
+        {"sensor": "G-1", "value": 1.0, "at": "2026-11-22T03:00:00Z"},
+        *({"sensor": f"GONE-{i}", "value": 1.0} for i in range(30)),
+    ]
+    response = client.post(READINGS, json={"readings": readings})
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    fields = [e["field"] for e in problem["errors"]]
+    assert fields == [
+        "readings.1.value",
+        "readings.2.sensor",
+        "readings.4.at",
+        *(f"readings.{i}.sensor" for i in range(5, 35)),
+    ]
+    assert problem["field"] == "readings.1.value" and "33 error(s)" in problem["detail"]
+    assert client.get(f"/api/v1/sensors/{s['id']}/readings").json()["readings"] == []
+    assert state_events(engine) == []
+
+
+def test_a_bad_json_lines_batch_lists_every_bad_line(client: TestClient, engine: Engine) -> None:
+    sensor(client)
+    body = b"\n".join(
+        [
+            b'{"sensor":"G-1","value":30}',
+            b'{"sensor":"G-1","value":"x"}',
+            b"",
+            b'{"sensor":"GONE","value":1}',
+            b'{"sensor":"G-1","value":1,',
+            b'{"sensor":"G-1","value":2,"at":"2026-11-22T03:00:00Z"}',
+        ]
+    )
+    response = client.post(READINGS, content=body, headers=NDJSON)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert [(e["line"], e["field"]) for e in problem["errors"]] == [
+        (2, "value"),
+        (4, "sensor"),
+        (5, "body"),
+        (6, "at"),
+    ]
+    assert (problem["line"], problem["field"]) == (2, "value")
+    assert state_events(engine) == []
+
+
 def test_old_readings_are_swept_after_the_retention(
     client: TestClient, session: Session, clock: FrozenClock, settings: Settings
 ) -> None:

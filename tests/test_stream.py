@@ -3,7 +3,8 @@
 Snapshot on connect (only the layers and box asked for), resume after a disconnect with exactly the
 missed events, a fresh snapshot when `since` is out of retention, drills kept apart from live
 clients, heartbeats, and a slow client resynced without holding back the others. Runs on SpatiaLite
-and, when TEST_DATABASE_URL is set, on PostGIS. The helpers here are shared with test_multiprocess.
+and on PostGIS (TEST_DATABASE_URL's, or the session's throwaway one). The helpers here are shared
+with test_multiprocess.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any
 import uvicorn
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("COMMANDPOST_SHARED_DATA", REPO.parent / "shared" / "data"))
+TEST_DATA = REPO / "tests" / "data"
 
 
 def run_cli(

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
@@ -25,6 +25,7 @@ from commandpost.errors import (
 )
 from commandpost.health import router as health_router
 from commandpost.routers import api_routers
+from commandpost.web import refuse_unknown_query
 
 # One table from domain exception to HTTP status; routes never build error bodies by hand.
 STATUS_OF: list[tuple[type[DomainError], int]] = [
@@ -118,7 +119,8 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(health_router)
     for router in api_routers():
-        app.include_router(router, prefix="/api/v1")
+        # Every API route refuses query parameters it does not take (a filter never silently ignored).
+        app.include_router(router, prefix="/api/v1", dependencies=[Depends(refuse_unknown_query)])
     _serve_dashboard(app, settings)
     return app
 

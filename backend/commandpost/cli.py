@@ -22,8 +22,16 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _require_database(settings: Settings) -> None:
+    """Refuse to work on a SpatiaLite file that does not exist, before connecting creates it empty."""
+    missing = db.missing_database(settings)
+    if missing is not None:
+        raise Unavailable(f"there is no database at {missing}: run `commandpost migrate` first")
+
+
 def _check_services(settings: Settings) -> None:
     """Refuse to start against a database or Redis that cannot be reached."""
+    _require_database(settings)
     engine = db.make_engine(settings)
     try:
         db.check_reachable(engine)
@@ -91,10 +99,16 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     from commandpost import loader
 
+    _require_database(settings)
     engine = db.make_engine(settings)
     try:
         with db.make_sessionmaker(engine)() as session:
-            report = loader.load_district(session, folder=Path(args.path), clock=SystemClock())
+            report = loader.load_district(
+                session,
+                folder=Path(args.path),
+                clock=SystemClock(),
+                reset_stock=getattr(args, "reset_stock", False),
+            )
             session.commit()
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     finally:
@@ -107,6 +121,7 @@ def cmd_import_roads(args: argparse.Namespace, settings: Settings) -> int:
     from commandpost.roads import service as roads
 
     clip = osm.read_boundary(Path(args.clip)) if args.clip else None
+    _require_database(settings)
     engine = db.make_engine(settings)
     try:
         with db.make_sessionmaker(engine)() as session:
@@ -177,9 +192,16 @@ def parser() -> argparse.ArgumentParser:
     load = sub.add_parser(
         "load",
         help="load a district folder (idempotent)",
-        description="Load a district folder of GeoJSON files, e.g. gis_data/. Idempotent.",
+        description="Load a district folder of GeoJSON files, e.g. gis_data/. Idempotent. On a live "
+        "database only reference data is applied (names, locations, capabilities, thresholds); stock, "
+        "team status and positions, sensor states, warnings and incidents are left as they are.",
     )
     load.add_argument("path", help="folder with district_boundary.geojson, teams.geojson, …")
+    load.add_argument(
+        "--reset-stock",
+        action="store_true",
+        help="set depots' stock on hand to the files' where it differs (one event per depot changed)",
+    )
     load.set_defaults(run=cmd_load)
     roads = sub.add_parser(
         "import-roads",

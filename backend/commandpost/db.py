@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Integer,
+    Text,
     column,
     create_engine,
     event,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -95,6 +97,16 @@ def sqlite_driver() -> ModuleType:
             "this Python's sqlite3 cannot load SpatiaLite and pysqlite3 is not installed: "
             "`pip install pysqlite3-binary` or use a Python built with extension loading"
         ) from exc
+
+
+def missing_database(settings: Settings) -> str | None:
+    """Where a SpatiaLite file should be but is not (connecting would create an empty one); else None."""
+    if not settings.is_sqlite:
+        return None
+    path = settings.database_url.removeprefix("sqlite:///")
+    if not path or path == ":memory:" or Path(path).exists():
+        return None
+    return path
 
 
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
@@ -199,6 +211,13 @@ def bbox_filter(session: Session, geom: Any, bbox: tuple[float, float, float, fl
     envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
     overlaps: ColumnElement[bool] = geom.op("&&")(envelope) & func.ST_Intersects(geom, envelope)
     return overlaps
+
+
+def json_list_has(column: Any, value: str) -> ColumnElement[bool]:
+    """Rows whose JSON list of words holds `value` (same SQL on both backends: the stored text
+    of a list of plain words contains the quoted word exactly when the list holds it)."""
+    has: ColumnElement[bool] = sql_cast(column, Text).like(f'%"{value}"%')
+    return has
 
 
 def pg_array(values: Iterable[object]) -> str:

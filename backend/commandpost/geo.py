@@ -16,6 +16,7 @@ import shapely
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from pyproj import Transformer
+from pyproj.exceptions import CRSError
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
@@ -223,14 +224,37 @@ def gcj02_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
     return wlon, wlat
 
 
-def convert_geometry(geom: BaseGeometry, source_crs: str) -> BaseGeometry:
-    """Bring a geometry from a source's CRS (`WGS84`, `GCJ02`, or any EPSG code) into WGS 84."""
-    crs = source_crs.upper().replace("-", "")
+# Baidu publishes BD-09, a second offset applied on top of GCJ-02 (public formula, closed-form inverse).
+_X_PI = math.pi * 3000.0 / 180.0
+
+
+def bd09_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
+    x, y = lon - 0.0065, lat - 0.006
+    z = math.hypot(x, y) - 0.00002 * math.sin(y * _X_PI)
+    theta = math.atan2(y, x) - 0.000003 * math.cos(x * _X_PI)
+    return z * math.cos(theta), z * math.sin(theta)
+
+
+def bd09_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+_CHINESE_OFFSETS = {"GCJ02": gcj02_to_wgs84, "BD09": bd09_to_wgs84, "BD09LL": bd09_to_wgs84}
+
+
+def convert_geometry(geom: BaseGeometry, source_crs: str, *, field: str = "crs") -> BaseGeometry:
+    """Bring a geometry from a source's CRS (`WGS84`, `GCJ02`, `BD09`, or any EPSG code) into WGS 84."""
+    crs = source_crs.upper().replace("-", "").replace("_", "")
     if crs in ("WGS84", "EPSG:4326", "CRS84", "URN:OGC:DEF:CRS:OGC:1.3:CRS84"):
         return geom
-    if crs == "GCJ02":
-        return shapely.transform(geom, _vectorise(gcj02_to_wgs84))
-    transformer = Transformer.from_crs(source_crs, WGS84, always_xy=True)
+    if crs in _CHINESE_OFFSETS:
+        return shapely.transform(geom, _vectorise(_CHINESE_OFFSETS[crs]))
+    try:
+        transformer = Transformer.from_crs(source_crs, WGS84, always_xy=True)
+    except CRSError as exc:
+        raise InvalidGeometry(
+            f"unknown coordinate system {source_crs!r}: use WGS84, GCJ-02, BD-09 or an EPSG code", field=field
+        ) from exc
     return shapely.transform(geom, lambda xy: _stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 

@@ -1,8 +1,11 @@
 """Load a district from a folder of plain GeoJSON/JSON files (the demo lives in gis_data/).
 
 Idempotent: every record is keyed by its `ref`; loading the same folder twice changes nothing,
-and loading an edited folder updates what changed. Records not in the files are left alone, so
-operational data (incidents, positions reported since) survives a reload.
+and loading an edited folder updates what changed. A reload applies reference data only (names,
+locations, capabilities, thresholds): operational state — stock on hand and reserved, team status
+and position, sensor states, warnings, incidents — is never overwritten. Where a file's stock
+differs from a depot's, the report says so and nothing changes unless `reset_stock` is asked.
+Every record created or changed writes its event, as the same change made through the API would.
 """
 
 from __future__ import annotations
@@ -21,19 +24,29 @@ from sqlalchemy.orm import Session
 
 from commandpost import geo
 from commandpost.basemap import service as basemap
+from commandpost.basemap.schemas import map_feature
 from commandpost.clock import Clock
 from commandpost.db import Base
 from commandpost.depots.models import Depot, InventoryLine, Material
+from commandpost.depots.schemas import depot_feature, material_entity
 from commandpost.dispatch import plans as response_plans
 from commandpost.duty.models import DutyRole, DutyShift
+from commandpost.duty.schemas import shift_entity
 from commandpost.errors import InvalidInput
 from commandpost.events import service as events
 from commandpost.experts.models import Expert
+from commandpost.experts.schemas import expert_entity
+from commandpost.hazards import service as hazards
 from commandpost.hazards.models import HazardGrade, HazardSource, RiskColour, StoredChemical
+from commandpost.hazards.schemas import hazard_source_feature
+from commandpost.roads import osm
 from commandpost.roads import service as roads
 from commandpost.sensors.models import UNIT_OF, Sensor, SensorKind
+from commandpost.sensors.schemas import sensor_feature
 from commandpost.shelters.models import Shelter
+from commandpost.shelters.schemas import shelter_feature
 from commandpost.teams.models import Capability, Team, TeamKind, TeamStatus, TeamTier
+from commandpost.teams.schemas import team_feature
 
 M = TypeVar("M", bound=Base)
 
@@ -46,18 +59,34 @@ BASE_LAYERS = {
 ROSTER_DAYS_BEFORE, ROSTER_DAYS_AFTER = 1, 13
 
 
+ACTOR = "commandpost load"
+
+
 @dataclass
 class LoadReport:
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
+    # Stock lines whose file quantity is not what the depot holds: left alone unless reset.
+    stock_differs: list[dict[str, Any]] = field(default_factory=list)
+    stock_reset: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # (event entity type, row, created/updated), written once the rows have their ids.
+    changes: list[tuple[str, Any, str]] = field(default_factory=list)
 
     def count(self, what: str, outcome: str) -> None:
         bucket = getattr(self, outcome)
         bucket[what] = bucket.get(what, 0) + 1
 
-    def as_dict(self) -> dict[str, dict[str, int]]:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+        if self.stock_differs:
+            out["stock_differs"] = self.stock_differs
+        if self.stock_reset:
+            out["stock_reset"] = self.stock_reset
+        if self.notes:
+            out["notes"] = self.notes
+        return out
 
 
 def _read(path: Path) -> Any:
@@ -73,6 +102,11 @@ def _features(path: Path) -> Iterator[tuple[str, dict[str, Any], Any]]:
     """(ref, properties, WGS 84 Shapely geometry) for each feature, converting from the file's CRS."""
     collection = _read(path)
     source_crs = (collection.get("metadata") or {}).get("crs", "WGS84")
+    if not isinstance(source_crs, str):
+        raise InvalidInput(
+            f'{path.name}: metadata.crs must name a coordinate system, e.g. "GCJ-02"',
+            field=f"{path.name}.metadata.crs",
+        )
     for index, feature in enumerate(collection.get("features", [])):
         props = dict(feature.get("properties") or {})
         where = f"{path.name}: feature {index}"
@@ -82,7 +116,7 @@ def _features(path: Path) -> Iterator[tuple[str, dict[str, Any], Any]]:
                 f"{where} has no `ref` property", field=f"{path.name}.features.{index}.properties.ref"
             )
         geom = geo.parse_geojson(feature.get("geometry"), field=f"{path.name}.features.{index}.geometry")
-        yield str(ref), props, geo.convert_geometry(geom, source_crs)
+        yield str(ref), props, geo.convert_geometry(geom, source_crs, field=f"{path.name}.metadata.crs")
 
 
 def _by_ref(session: Session, model: type[M]) -> dict[str, M]:
@@ -117,6 +151,7 @@ def _upsert(
     ref: str,
     values: dict[str, Any],
     now: datetime,
+    entity: str,
 ) -> M:
     row = existing.get(ref)
     if row is None:
@@ -124,9 +159,11 @@ def _upsert(
         session.add(row)
         existing[ref] = row
         report.count(what, "created")
+        report.changes.append((entity, row, "created"))
     elif _assign(row, values):
         row.updated_at = now  # type: ignore[attr-defined]
         report.count(what, "updated")
+        report.changes.append((entity, row, "updated"))
     else:
         report.count(what, "unchanged")
     return row
@@ -140,8 +177,9 @@ def _enum(kind: type[Any], value: Any, where: str) -> Any:
         raise InvalidInput(f"{where}: {value!r} is not one of {allowed}", field=where) from exc
 
 
-def load_district(session: Session, *, folder: Path, clock: Clock) -> LoadReport:
-    """Load every file of a district folder in the caller's transaction."""
+def load_district(session: Session, *, folder: Path, clock: Clock, reset_stock: bool = False) -> LoadReport:
+    """Apply a district folder's reference data in the caller's transaction, each change with its event;
+    depots' stock is only written for new depots, or where it differs and `reset_stock` is asked."""
     if not folder.is_dir():
         raise InvalidInput(f"{folder} is not a folder of district files", field="path")
     now = clock.now()
@@ -150,14 +188,21 @@ def load_district(session: Session, *, folder: Path, clock: Clock) -> LoadReport
     _load_roads(session, folder, report, clock)
     _load_materials(session, folder, report)
     _load_teams(session, folder, report, now)
-    _load_depots(session, folder, report, now)
+    _load_depots(session, folder, report, now, reset_stock)
     hazard_ids = _load_hazard_sources(session, folder, report, now)
     _load_sensors(session, folder, report, now, hazard_ids)
     _load_shelters(session, folder, report, now)
     _load_experts(session, folder, report, now)
     _load_roster(session, folder, report, now)
-    _load_plans(session, folder, report, now)
+    _load_plans(session, folder, report, clock)
     session.flush()
+    _record_changes(session, report, clock)
+    if report.stock_differs:
+        depots = sorted({d["depot"] for d in report.stock_differs})
+        report.notes.append(
+            f"stock in the files differs from what {len(depots)} depot(s) hold ({', '.join(depots)}): "
+            "left as it is; `commandpost load --reset-stock` sets it to the files'"
+        )
     events.record(
         session,
         type="district.loaded",
@@ -165,14 +210,56 @@ def load_district(session: Session, *, folder: Path, clock: Clock) -> LoadReport
         entity_id=None,
         payload={"folder": folder.name, **report.as_dict()},
         clock=clock,
+        actor=ACTOR,
     )
     return report
 
 
-def _load_plans(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+def _record_changes(session: Session, report: LoadReport, clock: Clock) -> None:
+    """One `<entity>.created|updated` event per record, shaped as the API's own (the live map applies it)."""
+    sources = [row.id for entity, row, _ in report.changes if entity == "hazard_source"]
+    watching = hazards.sensor_ids(session, source_ids=sources)
+    feature_of: dict[str, Any] = {
+        "team": team_feature,
+        "depot": depot_feature,
+        "hazard_source": lambda row: hazard_source_feature(row, watching.get(row.id, [])),
+        "sensor": sensor_feature,
+        "shelter": shelter_feature,
+        "expert": expert_entity,
+        "duty_shift": shift_entity,
+        "map_feature": map_feature,
+    }
+    for entity, row, action in report.changes:
+        if entity == "material":
+            # Materials are keyed by code, not id, as `material.created` from the API is.
+            payload, entity_id = material_entity(row), None
+        else:
+            payload, entity_id = {"feature": feature_of[entity](row)}, row.id
+        events.record(
+            session,
+            type=f"{entity}.{action}",
+            entity_type=entity,
+            entity_id=entity_id,
+            payload=payload,
+            clock=clock,
+            actor=ACTOR,
+        )
+    for reset in report.stock_reset:
+        events.record(
+            session,
+            type="depot.stock_reset",
+            entity_type="depot",
+            entity_id=reset["id"],
+            payload={"lines": reset["lines"], "feature": depot_feature(session.get_one(Depot, reset["id"]))},
+            clock=clock,
+            actor=ACTOR,
+        )
+
+
+def _load_plans(session: Session, folder: Path, report: LoadReport, clock: Clock) -> None:
     path = folder / "response_plans.json"
     if path.exists():
-        for outcome in response_plans.load_plans(session, data=_read(path), now=now):
+        for outcome in response_plans.load_plans(session, data=_read(path), clock=clock, actor=ACTOR):
             report.count("response_plans", outcome)
 
 
@@ -184,7 +271,7 @@ def _load_basemap(session: Session, folder: Path, report: LoadReport) -> None:
         for ref, props, geom in _features(path):
             name = props.pop("name", None)
             props.pop("ref", None)
-            basemap.upsert(
+            row, outcome = basemap.upsert(
                 session,
                 layer=layer,
                 ref=ref,
@@ -192,15 +279,31 @@ def _load_basemap(session: Session, folder: Path, report: LoadReport) -> None:
                 properties=props,
                 geometry=geo.to_geojson(geom) or {},
             )
-            report.count(f"basemap.{layer}", "updated")
+            report.count(f"basemap.{layer}", outcome)
+            if outcome != "unchanged":
+                report.changes.append(("map_feature", row, outcome))
 
 
 def _load_roads(session: Session, folder: Path, report: LoadReport, clock: Clock) -> None:
     path = folder / "roads.geojson"
     if not path.exists():
         return
-    collection = _read(path)
-    result = roads.load_geojson(session, features=collection.get("features", []), clock=clock)
+    features = _read(path).get("features", [])
+    stored = roads.layer_summary(session)
+    if stored[0]:
+        # Closures point at road segments by id, so an unchanged layer is not replaced; and a layer
+        # imported from OpenStreetMap is kept (`commandpost import-roads` replaces it on purpose).
+        if "osm" in stored[2]:
+            report.notes.append(
+                f"road layer kept: it holds {stored[0]} segments imported from OpenStreetMap; "
+                "`commandpost import-roads` replaces it"
+            )
+            report.unchanged["road_segments"] = stored[0]
+            return
+        if roads.summary_of(osm.geojson_segments(features)) == stored:
+            report.unchanged["road_segments"] = stored[0]
+            return
+    result = roads.load_geojson(session, features=features, clock=clock)
     report.created["road_segments"] = result.segments
 
 
@@ -211,10 +314,14 @@ def _load_materials(session: Session, folder: Path, report: LoadReport) -> None:
         values["category"] = item.get("category", "general")
         row = existing.get(item["code"])
         if row is None:
-            session.add(Material(code=item["code"], **values))
+            row = Material(code=item["code"], **values)
+            session.add(row)
+            existing[row.code] = row
             report.count("materials", "created")
+            report.changes.append(("material", row, "created"))
         elif _assign(row, values):
             report.count("materials", "updated")
+            report.changes.append(("material", row, "updated"))
         else:
             report.count("materials", "unchanged")
         if not item.get("code"):
@@ -255,10 +362,12 @@ def _load_teams(session: Session, folder: Path, report: LoadReport, now: datetim
             # its live position and status alone.
             values["position"] = base
             values["status"] = _enum(TeamStatus, p.get("status", "available"), f"{where}.status")
-        _upsert(session, report, "teams", Team, existing, ref, values, now)
+        _upsert(session, report, "teams", Team, existing, ref, values, now, "team")
 
 
-def _load_depots(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+def _load_depots(
+    session: Session, folder: Path, report: LoadReport, now: datetime, reset_stock: bool
+) -> None:
     existing = _by_ref(session, Depot)
     known_materials = set(session.scalars(select(Material.code)))
     for ref, p, geom in _features(folder / "depots.geojson"):
@@ -270,9 +379,11 @@ def _load_depots(session: Session, folder: Path, report: LoadReport, now: dateti
             "contact_name": p.get("contact_name"),
             "contact_phone": p.get("contact_phone"),
         }
-        depot = _upsert(session, report, "depots", Depot, existing, ref, values, now)
+        is_new = ref not in existing
+        depot = _upsert(session, report, "depots", Depot, existing, ref, values, now, "depot")
         session.flush()
         lines = {line.material_code: line for line in depot.stock}
+        reset: list[dict[str, Any]] = []
         for index, item in enumerate(p.get("stock", [])):
             where = f"depots.geojson {ref}.stock.{index}"
             if item["material"] not in known_materials:
@@ -283,13 +394,43 @@ def _load_depots(session: Session, folder: Path, report: LoadReport, now: dateti
             if on_hand < 0:
                 raise InvalidInput(f"{where}: on_hand must not be negative", field=f"{where}.on_hand")
             line = lines.get(item["material"])
+            if is_new:
+                depot.stock.append(
+                    InventoryLine(material_code=item["material"], on_hand=on_hand, reserved=0, updated_at=now)
+                )
+                continue
+            held = None if line is None else line.on_hand
+            if held == on_hand:
+                continue
+            # Stock on hand is operational: issues and deliveries since the file was written count.
+            difference = {
+                "depot": ref,
+                "name": depot.name,
+                "material": item["material"],
+                "file": on_hand,
+                "database": held,
+                "reserved": 0.0 if line is None else line.reserved,
+            }
+            if not reset_stock:
+                report.stock_differs.append(difference)
+                continue
             if line is None:
                 depot.stock.append(
                     InventoryLine(material_code=item["material"], on_hand=on_hand, reserved=0, updated_at=now)
                 )
-            elif line.on_hand != on_hand and on_hand >= line.reserved:
+            else:
+                if on_hand < line.reserved:
+                    raise InvalidInput(
+                        f"{where}: cannot reset {item['material']} at {ref} to {on_hand:g}: "
+                        f"{line.reserved:g} are reserved for dispatches (release or issue them first)",
+                        field=f"{where}.on_hand",
+                    )
                 line.on_hand = on_hand
                 line.updated_at = now
+            reset.append({"material": item["material"], "before": held, "after": on_hand})
+        if reset:
+            session.flush()
+            report.stock_reset.append({"id": depot.id, "depot": ref, "lines": reset})
 
 
 def _load_hazard_sources(session: Session, folder: Path, report: LoadReport, now: datetime) -> dict[str, int]:
@@ -307,11 +448,19 @@ def _load_hazard_sources(session: Session, folder: Path, report: LoadReport, now
             "risk_colour": colour,
             "exposed_population": p.get("exposed_population"),
         }
-        source = _upsert(session, report, "hazard_sources", HazardSource, existing, ref, values, now)
+        source = _upsert(
+            session, report, "hazard_sources", HazardSource, existing, ref, values, now, "hazard_source"
+        )
         wanted = [(c["name"], c.get("cas"), float(c["quantity_t"])) for c in p.get("chemicals", [])]
         stored = [(c.name, c.cas, c.quantity_t) for c in source.chemicals]
         if wanted != stored:
             source.chemicals = [StoredChemical(name=n, cas=cas, quantity_t=q) for n, cas, q in wanted]
+            if not any(row is source for _, row, _ in report.changes):
+                # Only its chemicals changed: it was counted unchanged a moment ago.
+                source.updated_at = now
+                report.changes.append(("hazard_source", source, "updated"))
+                report.unchanged["hazard_sources"] -= 1
+                report.count("hazard_sources", "updated")
     session.flush()
     return {ref: row.id for ref, row in existing.items()}
 
@@ -339,7 +488,7 @@ def _load_sensors(
             "alarm_2": float(p["alarm_2"]),
             "expected_interval_s": int(p.get("expected_interval_s", 60)),
         }
-        _upsert(session, report, "sensors", Sensor, existing, ref, values, now)
+        _upsert(session, report, "sensors", Sensor, existing, ref, values, now, "sensor")
 
 
 def _load_shelters(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
@@ -353,7 +502,7 @@ def _load_shelters(session: Session, folder: Path, report: LoadReport, now: date
             "address": p.get("address"),
             "town": p.get("town"),
         }
-        _upsert(session, report, "shelters", Shelter, existing, ref, values, now)
+        _upsert(session, report, "shelters", Shelter, existing, ref, values, now, "shelter")
 
 
 def _load_experts(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
@@ -361,7 +510,7 @@ def _load_experts(session: Session, folder: Path, report: LoadReport, now: datet
     for item in _read(folder / "experts.json"):
         values = {k: item.get(k) for k in ("name", "specialty", "organisation", "title", "phone")}
         values["fields"] = list(item.get("fields", []))
-        _upsert(session, report, "experts", Expert, existing, item["ref"], values, now)
+        _upsert(session, report, "experts", Expert, existing, item["ref"], values, now, "expert")
 
 
 def _load_roster(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
@@ -388,17 +537,17 @@ def _load_roster(session: Session, folder: Path, report: LoadReport, now: dateti
                     if key in existing:
                         report.count("duty_shifts", "unchanged")
                         continue
-                    session.add(
-                        DutyShift(
-                            person=person["person"],
-                            role=role,
-                            phone=person.get("phone"),
-                            starts_at=starts,
-                            ends_at=ends,
-                            rank=rank,
-                            updated_at=now,
-                        )
+                    shift = DutyShift(
+                        person=person["person"],
+                        role=role,
+                        phone=person.get("phone"),
+                        starts_at=starts,
+                        ends_at=ends,
+                        rank=rank,
+                        updated_at=now,
                     )
+                    session.add(shift)
+                    report.changes.append(("duty_shift", shift, "created"))
                     existing.add(key)
                     report.count("duty_shifts", "created")
 

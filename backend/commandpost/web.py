@@ -7,8 +7,11 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Header, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 
 from commandpost import geo
 from commandpost.clock import Clock
@@ -33,6 +36,35 @@ def _clock(request: Request) -> Clock:
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters a route takes, its dependencies' included (`from`, not `from_`)."""
+    names: set[str] = set()
+    todo: list[Dependant] = [route.dependant]
+    while todo:
+        dependant = todo.pop()
+        names.update(param.alias for param in dependant.query_params)
+        todo.extend(dependant.dependencies)
+    return frozenset(names)
+
+
+def refuse_unknown_query(connection: HTTPConnection) -> None:
+    """A query parameter the route does not take is refused, naming it: silently ignoring
+    `?capability=foam` would show a dispatcher every team while they believe the list is filtered."""
+    route = connection.scope.get("route")
+    if connection.scope["type"] != "http" or not isinstance(route, APIRoute):
+        return  # the stream's websocket reads and checks its own query
+    known = _query_names(route)
+    unknown = [name for name in dict.fromkeys(connection.query_params) if name not in known]
+    if unknown:
+        takes = ", ".join(sorted(known)) or "no query parameters"
+        raise InvalidInput(
+            f"unknown query parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+            f"{connection.url.path} takes {takes}",
+            field=f"query.{unknown[0]}",
+            extra={"unknown": unknown, "allowed": sorted(known)},
+        )
 
 
 SessionDep = Annotated[Session, Depends(_session)]

@@ -5,7 +5,7 @@ import "./style.css";
 
 import { Marker, type MapGeoJSONFeature } from "maplibre-gl";
 
-import { fetchLayer, get } from "./api";
+import { API, fetchLayer, get } from "./api";
 import { describeError, makeToaster, type App } from "./app";
 import { byId, fill, h, num } from "./dom";
 import { LANG_STORAGE_KEY, getLang, initialLang, label, onLangChange, setLang, t } from "./i18n";
@@ -242,7 +242,8 @@ const baseLoaded = new Set<BaseLayer>();
 
 async function loadBase(layer: BaseLayer): Promise<void> {
   try {
-    const data = await fetchLayer(BASE_PATHS[layer]);
+    // The road layer is paged; the base map's drawn layers come whole and take no query.
+    const data = layer === "roads" ? await fetchLayer(BASE_PATHS[layer]) : await get<FeatureCollection>(`${API}/${BASE_PATHS[layer]}`);
     map.setBase(layer, data);
     baseLoaded.add(layer);
     if (layer === "towns") townLabels(data);

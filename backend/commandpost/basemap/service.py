@@ -37,17 +37,23 @@ def upsert(
     name: str | None,
     properties: dict[str, Any],
     geometry: dict[str, Any],
-) -> MapFeature:
-    """Create or replace one base map feature, keyed by (layer, ref)."""
-    geom = geo.from_shape_4326(geo.parse_geojson(geometry, field=f"{layer}.{ref}.geometry"))
+) -> tuple[MapFeature, str]:
+    """Create or replace one base map feature, keyed by (layer, ref); says created, updated or unchanged."""
+    shape = geo.parse_geojson(geometry, field=f"{layer}.{ref}.geometry")
     row = session.scalar(select(MapFeature).where(MapFeature.layer == layer, MapFeature.ref == ref))
+    outcome = "created" if row is None else "updated"
     if row is None:
         row = MapFeature(layer=layer, ref=ref)
         session.add(row)
+    else:
+        stored = geo.from_db(row.geom)
+        same_shape = stored is not None and stored.equals_exact(shape, 1e-9)
+        if row.name == name and row.properties == properties and same_shape:
+            return row, "unchanged"
     row.name = name
     row.properties = properties
-    row.geom = geom
-    return row
+    row.geom = geo.from_shape_4326(shape)
+    return row, outcome
 
 
 def district_bounds(session: Session) -> geo.BBox | None:

@@ -110,11 +110,13 @@ def put(
     return plan, created
 
 
-def load_plans(session: Session, *, data: Any, now: datetime) -> Iterator[str]:
-    """Upsert plans from a file's JSON ({"plans": [...]} or a list); yields created/updated/unchanged."""
+def load_plans(session: Session, *, data: Any, clock: Clock, actor: str | None = None) -> Iterator[str]:
+    """Upsert plans from a file's JSON ({"plans": [...]} or a list), each change with its event;
+    yields created/updated/unchanged."""
     plans = data.get("plans") if isinstance(data, dict) else data
     if not isinstance(plans, list):
         raise InvalidInput("response_plans.json holds no list of plans", field="response_plans.json")
+    now = clock.now()
     for index, item in enumerate(plans):
         where = f"response_plans.json plans.{index}"
         try:
@@ -126,18 +128,28 @@ def load_plans(session: Session, *, data: Any, now: datetime) -> Iterator[str]:
         values = body.model_dump(mode="json", exclude={"version"})
         plan = find(session, incident_type=incident_type, level=level)
         if plan is None:
-            session.add(
-                ResponsePlan(incident_type=incident_type, response_level=level, **values, updated_at=now)
-            )
-            session.flush()
-            yield "created"
+            plan = ResponsePlan(incident_type=incident_type, response_level=level, **values, updated_at=now)
+            session.add(plan)
+            outcome = "created"
         elif any(getattr(plan, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(plan, k, v)
             plan.updated_at = now
-            yield "updated"
+            outcome = "updated"
         else:
             yield "unchanged"
+            continue
+        session.flush()
+        resources.record_change(
+            session,
+            entity_type=WHAT,
+            row=plan,
+            action=outcome,
+            feature=plan_entity(plan),
+            clock=clock,
+            actor=actor,
+        )
+        yield outcome
 
 
 # --- checklists --------------------------------------------------------------------------

@@ -43,6 +43,18 @@ def list_roads(
     return resources.page(session, stmt, limit=limit, offset=offset)
 
 
+def layer_summary(session: Session) -> tuple[int, int, frozenset[str]]:
+    """The stored layer's segments, total length in whole metres, and where its segments came from."""
+    count, metres = session.execute(select(func.count(), func.sum(RoadSegment.length_m))).one()
+    sources = frozenset(s for s in session.scalars(select(RoadSegment.source).distinct()) if s)
+    return int(count), round(float(metres or 0)), sources
+
+
+def summary_of(segments: Sequence[Segment]) -> tuple[int, int, frozenset[str]]:
+    """What `layer_summary` would say once these segments are stored."""
+    return len(segments), round(sum(s.length_m for s in segments)), frozenset(s.source for s in segments)
+
+
 def _store(
     session: Session,
     *,

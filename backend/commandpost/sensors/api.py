@@ -73,14 +73,11 @@ async def ingest_readings(request: Request, clock: ClockDep, settings: SettingsD
     raw = await request.body()
 
     def work() -> dict[str, Any]:
-        lines: list[int] | None = None
-        if kind in readings.NDJSON_TYPES:
-            batch, lines = readings.parse_ndjson(raw)
-        else:
-            batch = readings.parse_json(raw)
+        parse = readings.parse_ndjson if kind in readings.NDJSON_TYPES else readings.parse_json
+        batch = parse(raw)
         with request.app.state.sessions() as db:
             result = readings.ingest(
-                db, readings=batch, clock=clock, policy=alarms.Policy.from_settings(settings), lines=lines
+                db, batch=batch, clock=clock, policy=alarms.Policy.from_settings(settings)
             )
             db.commit()
             return result.as_json()

@@ -3,17 +3,19 @@ move each sensor through its alarm states, and raise the warnings, all in the ca
 
 Built for throughput: one locking SELECT of the sensors concerned, one INSERT of the readings, one
 UPDATE of the sensors' last values; the ORM is used only for the few sensors whose state changed.
-A request is all or nothing: any bad reading refuses the whole batch, naming its index or line.
+A request is all or nothing: any bad reading refuses the whole batch, naming every bad reading by
+its index or line.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import from_json
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -31,7 +33,6 @@ NDJSON_TYPES = (
     "application/json-lines",
     "application/jsonlines",
 )
-MAX_ERRORS = 20
 
 _batch = TypeAdapter(ReadingBatch)
 _line = TypeAdapter(ReadingIn)
@@ -41,62 +42,95 @@ class MalformedBody(DomainError):
     title = "Malformed JSON"
 
 
+@dataclass
+class Batch:
+    """A parsed request: the good readings, where each came from (its index in `readings`, or its
+    line), and what was wrong with the others. Bad readings are reported together with the unknown
+    sensors and future times among the good ones, so a gateway learns every problem at once."""
+
+    readings: list[ReadingIn]
+    positions: list[int]
+    lines: bool = False
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc) or "body"
 
 
-def parse_json(body: bytes) -> list[ReadingIn]:
-    """`{"readings": [...]}`, or InvalidInput naming every bad reading by index (`readings.3.value`)."""
+def parse_json(body: bytes) -> Batch:
+    """`{"readings": [...]}`; a bad reading is named by index (`readings.3.value`), the rest kept."""
     try:
-        return _batch.validate_json(body).readings
+        readings = _batch.validate_json(body).readings
+        return Batch(readings, list(range(len(readings))))
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         if any(e["type"] == "json_invalid" for e in errors):
             raise MalformedBody(
                 f"the request body is not valid JSON: {errors[0]['msg']}", field="body"
             ) from exc
-        found = [{"field": _loc(tuple(e["loc"])), "message": e["msg"]} for e in errors[:MAX_ERRORS]]
-        first = found[0]
-        raise InvalidInput(
-            f"{first['field']}: {first['message']} ({len(errors)} error(s); nothing was stored)",
-            field=first["field"],
-            extra={"errors": found},
-        ) from exc
-
-
-def parse_ndjson(body: bytes) -> tuple[list[ReadingIn], list[int]]:
-    """One reading per line (blank lines skipped) and each one's line number, or InvalidInput
-    naming the line and the field."""
-    readings: list[ReadingIn] = []
-    numbers: list[int] = []
-    found: list[dict[str, Any]] = []
-    malformed = False
-    for number, raw in enumerate(body.splitlines(), start=1):
-        if not raw.strip():
-            continue
+        if not all(len(e["loc"]) >= 2 and e["loc"][0] == "readings" for e in errors):
+            # The envelope itself is wrong (no list, too long, extra keys): nothing to go through.
+            found = [{"field": _loc(tuple(e["loc"])), "message": e["msg"]} for e in errors]
+            first = found[0]
+            raise InvalidInput(
+                f"{first['field']}: {first['message']} (nothing was stored)",
+                field=first["field"],
+                extra={"errors": found},
+            ) from exc
+    # Some readings are bad: go through them one by one (the slow path, only for a refused batch).
+    batch = Batch([], [])
+    for index, item in enumerate(from_json(body)["readings"]):
         try:
-            readings.append(_line.validate_json(raw))
-            numbers.append(number)
-        except ValidationError as exc:
-            for e in exc.errors(include_url=False):
-                malformed = malformed or e["type"] == "json_invalid"
-                found.append({"line": number, "field": _loc(tuple(e["loc"])), "message": e["msg"]})
-        if len(found) >= MAX_ERRORS:
-            break
-    if found:
-        first = found[0]
-        detail = (
-            f"line {first['line']}, {first['field']}: {first['message']} "
-            f"({len(found)} error(s); nothing was stored)"
-        )
-        if malformed and first["field"] == "body":
-            raise MalformedBody(detail, field="body", extra={"line": first["line"], "errors": found})
-        raise InvalidInput(detail, field=first["field"], extra={"line": first["line"], "errors": found})
-    if not readings:
+            batch.readings.append(_line.validate_python(item))
+            batch.positions.append(index)
+        except ValidationError as bad:
+            batch.errors.extend(
+                {"field": _loc(("readings", index, *e["loc"])), "message": e["msg"]}
+                for e in bad.errors(include_url=False)
+            )
+    return batch
+
+
+def parse_ndjson(body: bytes) -> Batch:
+    """One reading per line (blank lines skipped); a bad line is named by number, the rest kept."""
+    lines = [(number, raw) for number, raw in enumerate(body.splitlines(), start=1) if raw.strip()]
+    if not lines:
         raise InvalidInput("no readings: send one JSON object per line", field="body")
-    if len(readings) > MAX_READINGS:
-        raise InvalidInput(f"at most {MAX_READINGS} readings per request; got {len(readings)}", field="body")
-    return readings, numbers
+    if len(lines) > MAX_READINGS:
+        raise InvalidInput(f"at most {MAX_READINGS} readings per request; got {len(lines)}", field="body")
+    batch = Batch([], [], lines=True)
+    for number, raw in lines:
+        try:
+            batch.readings.append(_line.validate_json(raw))
+            batch.positions.append(number)
+        except ValidationError as exc:
+            batch.errors.extend(
+                {"line": number, "field": _loc(tuple(e["loc"])), "message": e["msg"], "type": e["type"]}
+                for e in exc.errors(include_url=False)
+            )
+    return batch
+
+
+def refuse(errors: list[dict[str, Any]]) -> None:
+    """Refuse the whole request, listing every bad reading in order (the first one in `detail`)."""
+    errors.sort(key=lambda e: (e.get("line", 0), _order(e["field"])))
+    malformed = [e.pop("type", None) == "json_invalid" for e in errors]
+    first = errors[0]
+    where = f"line {first['line']}, {first['field']}" if "line" in first else first["field"]
+    extra: dict[str, Any] = {"errors": errors}
+    if "line" in first:
+        extra["line"] = first["line"]
+    detail = f"{where}: {first['message']} ({len(errors)} error(s); nothing was stored)"
+    if malformed[0]:
+        raise MalformedBody(detail, field="body", extra=extra)
+    raise InvalidInput(detail, field=first["field"], extra=extra)
+
+
+def _order(field_name: str) -> tuple[int, str]:
+    """`readings.10.value` after `readings.9.at`: by the reading's index, then the field."""
+    parts = field_name.split(".")
+    return (int(parts[1]), field_name) if len(parts) > 1 and parts[1].isdigit() else (-1, field_name)
 
 
 @dataclass(slots=True)
@@ -129,10 +163,10 @@ class Ingested:
         }
 
 
-def _where(line_numbers: list[int] | None, i: int, name: str) -> dict[str, Any]:
-    if line_numbers is not None:
-        return {"line": line_numbers[i], "field": name}
-    return {"field": f"readings.{i}.{name}"}
+def _where(batch: Batch, i: int, name: str) -> dict[str, Any]:
+    if batch.lines:
+        return {"line": batch.positions[i], "field": name}
+    return {"field": f"readings.{batch.positions[i]}.{name}"}
 
 
 def _lock(session: Session, readings: list[ReadingIn]) -> tuple[dict[str, int], dict[int, _Row]]:
@@ -175,43 +209,34 @@ def _lock(session: Session, readings: list[ReadingIn]) -> tuple[dict[str, int], 
 
 
 def _resolve(
-    readings: list[ReadingIn],
+    batch: Batch,
     *,
     by_ref: dict[str, int],
     known: dict[int, _Row],
     now: datetime,
     max_ahead: timedelta,
-    lines: list[int] | None,
 ) -> list[tuple[int, datetime, float | None, bool]]:
-    """(sensor id, at, value, fault) per reading, or InvalidInput naming each unknown sensor / future time."""
+    """(sensor id, at, value, fault) per reading, or InvalidInput naming every bad reading: those
+    that did not parse, unknown sensors, times in the future."""
     latest = now + max_ahead
     out: list[tuple[int, datetime, float | None, bool]] = []
-    errors: list[dict[str, Any]] = []
-    for i, r in enumerate(readings):
+    errors: list[dict[str, Any]] = list(batch.errors)
+    for i, r in enumerate(batch.readings):
         sid = by_ref.get(r.sensor) if isinstance(r.sensor, str) else (r.sensor if r.sensor in known else None)
         if sid is None:
             what = f"'{r.sensor}'" if isinstance(r.sensor, str) else str(r.sensor)
-            errors.append(_where(lines, i, "sensor") | {"message": f"sensor {what} does not exist"})
+            errors.append(_where(batch, i, "sensor") | {"message": f"sensor {what} does not exist"})
             continue
         at = now if r.at is None else r.at.astimezone(UTC)
         if at > latest:
             errors.append(
-                _where(lines, i, "at")
+                _where(batch, i, "at")
                 | {"message": f"{at.isoformat()} is more than {max_ahead.total_seconds():.0f} s ahead"}
             )
             continue
         out.append((sid, at, r.value, r.fault))
     if errors:
-        first = errors[0]
-        where = f"line {first['line']}, {first['field']}" if "line" in first else first["field"]
-        extra: dict[str, Any] = {"errors": errors[:MAX_ERRORS]}
-        if "line" in first:
-            extra["line"] = first["line"]
-        raise InvalidInput(
-            f"{where}: {first['message']} ({len(errors)} error(s); nothing was stored)",
-            field=first["field"],
-            extra=extra,
-        )
+        refuse(errors)
     return out
 
 
@@ -290,12 +315,11 @@ def _save_sensors(session: Session, changes: list[dict[str, Any]], *, now: datet
 def ingest(
     session: Session,
     *,
-    readings: list[ReadingIn],
+    batch: Batch,
     clock: Clock,
     policy: alarms.Policy,
-    lines: list[int] | None = None,
 ) -> Ingested:
-    """Store a batch of readings and apply the alarm rules; all or nothing.
+    """Store a batch of readings and apply the alarm rules; all or nothing (every bad reading named).
 
     Readings are applied per sensor in time order; one older than the sensor's last reading is
     stored for the trend but changes no state (`late`). A re-sent reading (same sensor and time)
@@ -304,10 +328,8 @@ def ingest(
     detectors of an orange or red warning there.
     """
     now = clock.now()
-    by_ref, sensors = _lock(session, readings)
-    resolved = _resolve(
-        readings, by_ref=by_ref, known=sensors, now=now, max_ahead=policy.max_ahead, lines=lines
-    )
+    by_ref, sensors = _lock(session, batch.readings)
+    resolved = _resolve(batch, by_ref=by_ref, known=sensors, now=now, max_ahead=policy.max_ahead)
     stored = _store(session, [(sid, at, v) for sid, at, v, _ in resolved if v is not None])
 
     per_sensor: dict[int, list[tuple[datetime, float | None, bool]]] = defaultdict(list)

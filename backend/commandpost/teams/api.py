@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.teams import service
-from commandpost.teams.models import TeamKind, TeamStatus, TeamTier
+from commandpost.teams.models import Capability, TeamKind, TeamStatus, TeamTier
 from commandpost.teams.schemas import (
     PositionBatch,
     PositionReport,
@@ -43,9 +44,20 @@ def list_teams(
     status: TeamStatus | None = None,
     kind: TeamKind | None = None,
     tier: TeamTier | None = None,
+    capability: Annotated[
+        list[Capability] | None,
+        Query(description="teams that have this capability (repeat it for teams that have them all)"),
+    ] = None,
 ) -> Response:
     page = service.list_teams(
-        db, bbox=bbox, status=status, kind=kind, tier=tier, limit=paging.limit, offset=paging.offset
+        db,
+        bbox=bbox,
+        status=status,
+        kind=kind,
+        tier=tier,
+        capabilities=capability or (),
+        limit=paging.limit,
+        offset=paging.offset,
     )
     return layer_response(request, page, team_feature)
 

@@ -18,7 +18,14 @@ from commandpost.db import UTCDateTime, pg_array
 from commandpost.errors import InvalidInput, InvalidTransition
 from commandpost.events import service as events
 from commandpost.resources import Page
-from commandpost.teams.models import STATUS_TRANSITIONS, Team, TeamKind, TeamStatus, TeamTier
+from commandpost.teams.models import (
+    STATUS_TRANSITIONS,
+    Capability,
+    Team,
+    TeamKind,
+    TeamStatus,
+    TeamTier,
+)
 from commandpost.teams.schemas import PositionReport, TeamCreate, TeamUpdate, UnitPosition, team_feature
 
 WHAT = "team"
@@ -31,10 +38,11 @@ def list_teams(
     status: TeamStatus | None = None,
     kind: TeamKind | None = None,
     tier: TeamTier | None = None,
+    capabilities: Sequence[Capability] = (),
     limit: int,
     offset: int = 0,
 ) -> Page[Team]:
-    """Teams in the box with the given status/kind/tier, in id order."""
+    """Teams in the box with the given status/kind/tier and every one of `capabilities`, in id order."""
     stmt = select(Team).order_by(Team.id)
     if bbox is not None:
         stmt = stmt.where(db.bbox_filter(session, Team.__table__.c.position, bbox))
@@ -44,6 +52,8 @@ def list_teams(
         stmt = stmt.where(Team.kind == kind)
     if tier is not None:
         stmt = stmt.where(Team.tier == tier)
+    for capability in capabilities:
+        stmt = stmt.where(db.json_list_has(Team.capabilities, capability.value))
     return resources.page(session, stmt, limit=limit, offset=offset)
 
 

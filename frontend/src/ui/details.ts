@@ -251,7 +251,7 @@ export class DetailsPanel {
       this.trendFor = id;
       this.history = "loading";
       const from = new Date(Date.now() - 3600_000).toISOString();
-      get<unknown>(`/api/v1/sensors/${id}/readings?since=${encodeURIComponent(from)}&limit=2000`)
+      get<unknown>(`/api/v1/sensors/${id}/readings?from=${encodeURIComponent(from)}&limit=2000`)
         .then((body) => {
           if (this.trendFor !== id) return;
           this.history = parseReadings(body);

@@ -446,7 +446,6 @@ const labels: Record<Lang, Record<string, Record<string, string>>> = {
     warning_level: { red: "红色", orange: "橙色", yellow: "黄色", blue: "蓝色" },
     warning_status: { active: "生效", acknowledged: "已确认", cleared: "已解除" },
     warning_source: { sensor: "探测器自动报警", manual: "人工发布" },
-    duty_role: { duty_officer: "值班员", leader_on_duty: "带班领导", dispatcher: "调度员" },
     allocation_status: { reserved: "已预留", dispatched: "已出库", delivered: "已送达", cancelled: "已取消" },
     assignment_status: {
       dispatched: "已派遣",
@@ -544,7 +543,6 @@ const labels: Record<Lang, Record<string, Record<string, string>>> = {
     warning_level: { red: "red", orange: "orange", yellow: "yellow", blue: "blue" },
     warning_status: { active: "active", acknowledged: "acknowledged", cleared: "cleared" },
     warning_source: { sensor: "detector alarm", manual: "issued by hand" },
-    duty_role: { duty_officer: "duty officer", leader_on_duty: "leader on duty", dispatcher: "dispatcher" },
     allocation_status: { reserved: "reserved", dispatched: "on its way", delivered: "delivered", cancelled: "cancelled" },
     assignment_status: {
       dispatched: "dispatched",

@@ -76,6 +76,20 @@ class Settings(BaseSettings):
         default=2000, gt=0, description="farthest a route may start or end from the nearest open road"
     )
 
+    # Warnings as CAP 1.2 messages and an Atom feed (GET /api/v1/warnings/{id}.cap, /warnings.atom).
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="where readers reach the platform (CAP and Atom links)"
+    )
+    cap_sender: str = Field(
+        default="commandpost.yjj.quangang.example",
+        pattern=r"^[^\s,<&]+$",
+        description="CAP sender: a domain the bureau controls (no spaces, commas, < or &)",
+    )
+    cap_sender_name: str = "泉港区应急管理局 Quangang District Emergency Management Bureau"
+    cap_circle_radius_km: float = Field(
+        default=1.0, gt=0, description="radius of the CAP circle around a warning given as a point"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:

@@ -22,6 +22,7 @@ def api_routers() -> list[APIRouter]:
     from commandpost.sensors.api import router as sensors
     from commandpost.shelters.api import router as shelters
     from commandpost.teams.api import router as teams
+    from commandpost.warnings.api import cap_router as warning_messages
     from commandpost.warnings.api import router as warnings
     from commandpost.zones.api import incident_zones
     from commandpost.zones.api import router as threat_zones
@@ -43,6 +44,7 @@ def api_routers() -> list[APIRouter]:
         plans_router,
         closures,
         routes,
+        warning_messages,
         warnings,
         experts,
         duty,

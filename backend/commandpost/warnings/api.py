@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from commandpost.incidents import timeline as history
 from commandpost.incidents.schemas import incident_feature
 from commandpost.schemas import PROBLEM_RESPONSES
-from commandpost.warnings import service
+from commandpost.warnings import cap, service
 from commandpost.warnings.models import WarningStatus
 from commandpost.warnings.schemas import (
     Escalation,
@@ -22,6 +22,7 @@ from commandpost.web import (
     IfMatchDep,
     PagingDep,
     SessionDep,
+    SettingsDep,
     expected_version,
     feature_response,
     layer_response,
@@ -130,3 +131,36 @@ def open_incident(
     db.commit()
     feature = incident_feature(incident, timeline=history.timeline(db, incident_id=incident.id))
     return feature_response(feature, status_code=201, location=f"/api/v1/incidents/{incident.id}")
+
+
+# CAP and Atom: paths that sit beside `/warnings/{id}`, so they get a router of their own, included
+# before it (a `{warning_id}.cap` path must not be read as a warning id).
+cap_router = APIRouter(tags=["warnings"], responses=PROBLEM_RESPONSES)
+
+_CAP_EXAMPLE = {cap.CAP_MEDIA_TYPE: {"schema": {"type": "string", "format": "xml"}}}
+
+
+@cap_router.get(
+    "/warnings/{warning_id}.cap",
+    summary="A warning as an OASIS CAP 1.2 message: the newest, or the one sent at `message` (an event id)",
+    response_class=Response,
+    responses={200: {"content": _CAP_EXAMPLE, "description": "CAP 1.2 alert (application/cap+xml)"}},
+)
+def warning_cap(
+    warning_id: int,
+    db: SessionDep,
+    settings: SettingsDep,
+    message: int | None = Query(default=None, ge=1, description="the event id of an earlier message"),
+) -> Response:
+    body, _ = cap.message_xml(db, warning_id=warning_id, event_id=message, settings=settings)
+    return Response(body, media_type=cap.CAP_MEDIA_TYPE)
+
+
+@cap_router.get(
+    "/warnings.atom",
+    summary="Atom feed of live warnings in force, one entry per warning with its newest CAP message",
+    response_class=Response,
+    responses={200: {"content": {cap.ATOM_MEDIA_TYPE: {"schema": {"type": "string", "format": "xml"}}}}},
+)
+def warnings_atom(db: SessionDep, settings: SettingsDep, clock: ClockDep) -> Response:
+    return Response(cap.atom_feed(db, settings=settings, now=clock.now()), media_type=cap.ATOM_MEDIA_TYPE)

@@ -53,8 +53,9 @@ async def repeating(
 def jobs() -> list[Job]:
     """Every background job, in start order (stopped in reverse)."""
     from commandpost.dispatch.idempotency import forget_job
+    from commandpost.drills import runner
     from commandpost.events import relay
     from commandpost.routing.warmup import road_graph
     from commandpost.sensors.alarms import sweep_job
 
-    return [relay.running, sweep_job, road_graph, forget_job]
+    return [relay.running, sweep_job, road_graph, forget_job, runner.running]

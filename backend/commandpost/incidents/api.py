@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from commandpost.drills import context as drill
 from commandpost.incidents import flows, service
 from commandpost.incidents import timeline as history
 from commandpost.incidents.models import IncidentStatus, IncidentType
@@ -71,8 +72,17 @@ def get_incident(incident_id: int, db: SessionDep) -> Response:
 
 
 @router.post("", status_code=201, summary="Report an incident (it starts as `reported`)")
-def create_incident(body: IncidentCreate, db: SessionDep, clock: ClockDep) -> Response:
-    incident = service.create(db, data=body, clock=clock)
+def create_incident(
+    body: IncidentCreate,
+    db: SessionDep,
+    clock: ClockDep,
+    exercise_id: int | None = Query(
+        default=None, ge=1, description="report it in this drill (which must exist and not be finished)"
+    ),
+) -> Response:
+    incident = service.create(
+        db, data=body, clock=drill.clock_for(db, exercise_id=exercise_id, wall=clock), exercise_id=exercise_id
+    )
     db.commit()
     feature = incident_feature(incident, timeline=history.timeline(db, incident_id=incident.id))
     return feature_response(feature, status_code=201, location=f"/api/v1/incidents/{incident.id}")

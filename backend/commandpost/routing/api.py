@@ -38,9 +38,18 @@ def list_closures(
     bbox: BBoxDep,
     active: Annotated[bool | None, Query(description="true: in force (default); false: lifted")] = True,
     incident_id: int | None = None,
+    exercise_id: int | None = Query(
+        default=None, description="show this drill's closures instead of live ones"
+    ),
 ) -> Response:
     page = service.list_closures(
-        db, bbox=bbox, active=active, incident_id=incident_id, limit=paging.limit, offset=paging.offset
+        db,
+        bbox=bbox,
+        active=active,
+        incident_id=incident_id,
+        exercise_id=exercise_id,
+        limit=paging.limit,
+        offset=paging.offset,
     )
     return layer_response(request, page, closure_feature)
 
@@ -65,8 +74,10 @@ def create_closure(
 ) -> Response:
     def command() -> Outcome:
         closure, net = service.create(db, data=body, router=road_router, clock=clock)
-        rerouted = dispatch.reroute(
-            db, net=net, clock=clock, reason=f"closure {closure.id}", actor=body.created_by
+        rerouted = (
+            dispatch.reroute(db, net=net, clock=clock, reason=f"closure {closure.id}", actor=body.created_by)
+            if net is not None
+            else []
         )
         feature = closure_feature(closure)
         feature["properties"]["rerouted_assignments"] = rerouted

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Request, Response
 
 from commandpost.incidents import timeline as history
@@ -27,6 +29,10 @@ from commandpost.web import (
     feature_response,
     layer_response,
 )
+
+ActingInDep = Annotated[
+    int | None, Query(ge=1, description="the drill you act in (a drill's warning is handled only in it)")
+]
 
 router = APIRouter(prefix="/warnings", tags=["warnings"], responses=PROBLEM_RESPONSES)
 
@@ -64,7 +70,12 @@ def create_warning(body: WarningCreate, db: SessionDep, clock: ClockDep) -> Resp
 
 @router.post("/{warning_id}/acknowledge", summary="Acknowledge an active warning")
 def acknowledge(
-    warning_id: int, body: WarningAction, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+    warning_id: int,
+    body: WarningAction,
+    db: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatchDep,
+    exercise_id: ActingInDep = None,
 ) -> Response:
     warning = service.acknowledge(
         db,
@@ -72,6 +83,7 @@ def acknowledge(
         by=body.by,
         clock=clock,
         expected_version=expected_version(body.version, if_match),
+        acting_in=exercise_id,
     )
     db.commit()
     return feature_response(warning_feature(warning))
@@ -79,7 +91,12 @@ def acknowledge(
 
 @router.post("/{warning_id}/clear", summary="Clear a warning in force")
 def clear(
-    warning_id: int, body: WarningAction, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+    warning_id: int,
+    body: WarningAction,
+    db: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatchDep,
+    exercise_id: ActingInDep = None,
 ) -> Response:
     warning = service.clear(
         db,
@@ -87,6 +104,7 @@ def clear(
         by=body.by,
         clock=clock,
         expected_version=expected_version(body.version, if_match),
+        acting_in=exercise_id,
     )
     db.commit()
     return feature_response(warning_feature(warning))
@@ -96,7 +114,12 @@ def clear(
     "/{warning_id}/escalate", summary="Raise a warning to a more severe level (it becomes active again)"
 )
 def escalate(
-    warning_id: int, body: Escalation, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+    warning_id: int,
+    body: Escalation,
+    db: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatchDep,
+    exercise_id: ActingInDep = None,
 ) -> Response:
     warning = service.escalate(
         db,
@@ -105,6 +128,7 @@ def escalate(
         by=body.by,
         clock=clock,
         expected_version=expected_version(body.version, if_match),
+        acting_in=exercise_id,
     )
     db.commit()
     return feature_response(warning_feature(warning))
@@ -116,7 +140,12 @@ def escalate(
     summary="Open an incident at the centre of the warned area and link it (returns the incident)",
 )
 def open_incident(
-    warning_id: int, body: OpenIncident, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+    warning_id: int,
+    body: OpenIncident,
+    db: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatchDep,
+    exercise_id: ActingInDep = None,
 ) -> Response:
     incident = service.open_incident(
         db,
@@ -127,6 +156,7 @@ def open_incident(
         response_level=body.response_level,
         clock=clock,
         expected_version=expected_version(body.version, if_match),
+        acting_in=exercise_id,
     )
     db.commit()
     feature = incident_feature(incident, timeline=history.timeline(db, incident_id=incident.id))

@@ -1,0 +1,116 @@
+"""HTTP routes for the drill director: scenarios checked, exercises created and played, the report."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from commandpost.clock import Clock
+from commandpost.drills import report, scenario, service
+from commandpost.drills.context import ExerciseClock, get
+from commandpost.drills.models import Exercise
+from commandpost.drills.schemas import (
+    DirectorAction,
+    ExerciseCreate,
+    ExerciseOut,
+    InjectOut,
+    ReportOut,
+    ScenarioIn,
+    ScenarioProblem,
+    SpeedIn,
+    StartIn,
+    ValidationOut,
+    inject_out,
+)
+from commandpost.schemas import PROBLEM_RESPONSES
+from commandpost.web import ClockDep, SessionDep
+
+router = APIRouter(prefix="/exercises", tags=["drills"], responses=PROBLEM_RESPONSES)
+
+
+def _out(exercise: Exercise, wall: Clock) -> ExerciseOut:
+    return ExerciseOut(**service.exercise_dict(exercise, clock=ExerciseClock.of(exercise, wall=wall)))
+
+
+@router.post(
+    "/validate", summary="Check a scenario file: every problem with its line and field, or its summary"
+)
+def validate(body: ScenarioIn, db: SessionDep) -> ValidationOut:
+    parsed = scenario.parse(body.scenario, file=body.file)
+    service.check_district(db, parsed)
+    problems = [ScenarioProblem(**p.as_dict()) for p in parsed.problems]
+    summary = scenario.summary(parsed.data) if not problems else None
+    return ValidationOut(valid=not problems, problems=problems, summary=summary)
+
+
+@router.post("", status_code=201, summary="Create an exercise from a scenario (422 lists every problem)")
+def create(body: ExerciseCreate, db: SessionDep, clock: ClockDep) -> ExerciseOut:
+    exercise = service.create(
+        db, text=body.scenario, file=body.file, clock=clock, name=body.name, by=body.created_by
+    )
+    db.commit()
+    return _out(exercise, clock)
+
+
+@router.get("", summary="Every exercise, newest first, with its clock")
+def list_exercises(db: SessionDep, clock: ClockDep) -> list[ExerciseOut]:
+    return [_out(e, clock) for e in service.list_exercises(db)]
+
+
+@router.get("/{exercise_id}", summary="One exercise and its clock")
+def get_exercise(exercise_id: int, db: SessionDep, clock: ClockDep) -> ExerciseOut:
+    return _out(get(db, exercise_id=exercise_id), clock)
+
+
+@router.post("/{exercise_id}/start", summary="Start the exercise clock at the scenario's start time")
+def start(exercise_id: int, body: StartIn, db: SessionDep, clock: ClockDep) -> ExerciseOut:
+    exercise = service.start(db, exercise_id=exercise_id, wall=clock, speed=body.speed, by=body.by)
+    db.commit()
+    return _out(exercise, clock)
+
+
+@router.post("/{exercise_id}/pause", summary="Pause: the exercise clock stands still")
+def pause(exercise_id: int, body: DirectorAction, db: SessionDep, clock: ClockDep) -> ExerciseOut:
+    exercise = service.pause(db, exercise_id=exercise_id, wall=clock, by=body.by)
+    db.commit()
+    return _out(exercise, clock)
+
+
+@router.post("/{exercise_id}/resume", summary="Resume from where the exercise clock stood")
+def resume(exercise_id: int, body: DirectorAction, db: SessionDep, clock: ClockDep) -> ExerciseOut:
+    exercise = service.resume(db, exercise_id=exercise_id, wall=clock, by=body.by)
+    db.commit()
+    return _out(exercise, clock)
+
+
+@router.post("/{exercise_id}/speed", summary="Run the exercise clock at ×1…×60 from now on")
+def speed(exercise_id: int, body: SpeedIn, db: SessionDep, clock: ClockDep) -> ExerciseOut:
+    exercise = service.set_speed(db, exercise_id=exercise_id, speed=body.speed, wall=clock, by=body.by)
+    db.commit()
+    return _out(exercise, clock)
+
+
+@router.post("/{exercise_id}/stop", summary="End the exercise for good")
+def stop(exercise_id: int, body: DirectorAction, db: SessionDep, clock: ClockDep) -> ExerciseOut:
+    exercise = service.stop(db, exercise_id=exercise_id, wall=clock, by=body.by)
+    db.commit()
+    return _out(exercise, clock)
+
+
+@router.get("/{exercise_id}/injects", summary="The inject log: every planned inject, fired or not")
+def injects(exercise_id: int, db: SessionDep) -> list[InjectOut]:
+    return [inject_out(i) for i in service.injects(db, exercise_id=exercise_id)]
+
+
+@router.get("/{exercise_id}/report", summary="The after-action report (JSON)")
+def report_json(exercise_id: int, db: SessionDep, clock: ClockDep) -> ReportOut:
+    return ReportOut(**report.build(db, exercise_id=exercise_id, wall=clock))
+
+
+@router.get(
+    "/{exercise_id}/report.html",
+    response_class=HTMLResponse,
+    summary="The after-action report as one self-contained HTML page (opens offline)",
+)
+def report_html(exercise_id: int, db: SessionDep, clock: ClockDep) -> HTMLResponse:
+    return HTMLResponse(report.to_html(report.build(db, exercise_id=exercise_id, wall=clock)))

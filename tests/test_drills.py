@@ -401,8 +401,8 @@ objectives:
   - {id: ack, text: 红色预警 60 秒内确认, measure: warning_acknowledged, level: red, within: 60s}
   - {id: confirm, text: 2 分钟内核实, measure: incident_confirmed, incident: leak, within: 2m}
   - {id: dispatch, text: 3 分钟内调派, measure: first_dispatch, incident: leak, within: 3m}
-  - {id: hazmat, text: 危化品队 15 分钟内到场, measure: team_on_scene, incident: leak, capability_needed: hazmat,
-     within: 15m}
+  - {id: hazmat, text: 危化品队 15 分钟内到场, measure: team_on_scene, incident: leak,
+     capability_needed: hazmat, within: 15m}
   - {id: contained, text: 1 小时内控制, measure: incident_contained, incident: leak, within: 1h}
 """
 

@@ -475,3 +475,71 @@ def test_the_report_of_a_scripted_drill_has_the_known_answers(
     assert "危化品队 15 分钟内到场" in page.text and "14:00" in page.text
     # Self-contained: nothing fetched from elsewhere when it is opened offline.
     assert "src=" not in page.text and "href=" not in page.text and "<script" not in page.text
+
+
+# --- played for real: the runner beside the app, and the command line ------------------------------
+
+QUICK = """\
+format: commandpost-scenario/1
+id: quick
+title: 快速演练
+setting: {start: "2026-12-10T02:00:00+08:00"}
+injects:
+  - {at: 0, kind: report, key: leak, type: leak, title: 快速泄漏, hazard_source: H06}
+  - {at: 30, kind: casualties, incident: leak, injured: 2}
+  - {at: 60, kind: reading, sensor: S0028, value: 0.7}
+"""
+
+
+def _wait_for(condition: Any, *, within: float = 20.0) -> None:
+    """Until `condition()` holds (polled), or fail after `within` seconds."""
+    import time
+
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        time.sleep(0.05)
+
+
+def test_the_runner_beside_the_app_plays_a_drill_on_the_wall_clock(
+    settings: Any, engine: Engine, clock: FrozenClock, district: None
+) -> None:
+    from commandpost.app import create_app
+    from commandpost.clock import SystemClock
+
+    with TestClient(create_app(settings, clock=SystemClock(), engine=engine)) as live:
+        xid = live.post("/api/v1/exercises", json={"scenario": QUICK}).json()["id"]
+        live.post(f"/api/v1/exercises/{xid}/start", json={"speed": 60})  # the minute in one second
+
+        def all_fired() -> bool:
+            return all(i["fired_at"] for i in live.get(f"/api/v1/exercises/{xid}/injects").json())
+
+        _wait_for(all_fired)
+        log = live.get(f"/api/v1/exercises/{xid}/injects").json()
+        warnings = live.get("/api/v1/warnings", params={"exercise_id": xid}).json()["features"]
+    assert [(i["kind"], i["fired_at"]) for i in log] == [
+        ("report", "2026-12-09T18:00:00+00:00"),
+        ("casualties", "2026-12-09T18:00:30+00:00"),
+        ("reading", "2026-12-09T18:01:00+00:00"),
+    ]
+    assert [w["properties"]["level"] for w in warnings] == ["red"]
+
+
+def test_cli_runs_a_drill_and_writes_its_report(tmp_path: Path, backend: str) -> None:
+    if backend != "spatialite":
+        pytest.skip("the command line is shown once, on a SpatiaLite file")
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/drill.sqlite", "REDIS_URL": ""}
+    assert run_cli("migrate", env=env).returncode == 0
+    assert run_cli("load", str(GIS_DATA), env=env).returncode == 0
+    quick = tmp_path / "quick.yaml"
+    quick.write_text(QUICK, encoding="utf-8")
+    played = run_cli("drill", "run", str(quick), "--speed", "60", env=env)
+    assert played.returncode == 0, played.stderr
+    lines = played.stdout.splitlines()
+    assert lines[0] == "exercise 1 started at ×60: dashboard /?exercise=1"
+    assert lines[1:4] == ["T+0:00:00 report leak", "T+0:00:30 casualties leak", "T+0:01:00 reading S0028"]
+    html_file = tmp_path / "report.html"
+    reported = run_cli("drill", "report", "1", "--format", "html", "-o", str(html_file), env=env)
+    assert reported.returncode == 0, reported.stderr
+    assert "快速演练" in html_file.read_text(encoding="utf-8")
+    assert run_cli("drill", "run", str(tmp_path / "missing.yaml"), env=env).returncode == 2

@@ -16,9 +16,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from commandpost import idempotency
 from commandpost.clock import FrozenClock
 from commandpost.config import Settings
-from commandpost.dispatch import idempotency
 from commandpost.dispatch.models import Assignment
 from commandpost.events.models import Event
 from dispatch_support import A, B, C, incident, load_grid, plan, segment_id, served, team

@@ -62,13 +62,12 @@ def update_versioned(
             f"{what} was changed by someone else: you edited version {expected_version}, it is now {current}",
             current=snapshot(row),
         )
-    for name, value in changes.items():
-        setattr(row, name, value)
     try:
-        session.flush()
+        with session.begin_nested():
+            for name, value in changes.items():
+                setattr(row, name, value)
     except StaleDataError as exc:
         # Someone committed between our read and our write: the UPDATE … WHERE version matched nothing.
-        session.rollback()
         fresh = session.get(type(row), getattr(row, "id"), populate_existing=True)  # noqa: B009
         raise StaleVersion(
             f"{what} was changed by someone else while you saved",

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from commandpost.dispatch import materials, plans, service
-from commandpost.dispatch.http import IdempotencyKeyDep, Outcome, RouterDep, run_idempotent
+from commandpost.dispatch.http import RouterDep
 from commandpost.dispatch.schemas import (
     ActionDone,
     AllocationStatusChange,
@@ -24,6 +24,7 @@ from commandpost.dispatch.schemas import (
     checklist_entity,
     plan_entity,
 )
+from commandpost.idempotency import IdempotencyKeyDep, Outcome, run_idempotent
 from commandpost.incidents.models import IncidentType, ResponseLevel
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from commandpost.incidents import service
+from commandpost.incidents import flows, service
 from commandpost.incidents.models import IncidentStatus, IncidentType
 from commandpost.incidents.schemas import (
     IncidentCreate,
@@ -70,7 +70,7 @@ def get_incident(incident_id: int, db: SessionDep) -> Response:
 
 @router.post("", status_code=201, summary="Report an incident (it starts as `reported`)")
 def create_incident(body: IncidentCreate, db: SessionDep, clock: ClockDep) -> Response:
-    incident = service.create(db, data=body, clock=clock)
+    incident = flows.report(db, data=body, clock=clock)
     db.commit()
     feature = incident_feature(incident, timeline=service.timeline(db, incident_id=incident.id))
     return feature_response(feature, status_code=201, location=f"/api/v1/incidents/{incident.id}")
@@ -80,7 +80,7 @@ def create_incident(body: IncidentCreate, db: SessionDep, clock: ClockDep) -> Re
 def update_incident(
     incident_id: int, body: IncidentUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
-    service.update(
+    flows.edit(
         db,
         incident_id=incident_id,
         changes=body,

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query, Request, Response
 from shapely.geometry.base import BaseGeometry
 
 from commandpost import geo
-from commandpost.dispatch import service as dispatch
-from commandpost.dispatch.http import IdempotencyKeyDep, Outcome, RouterDep, run_idempotent
+from commandpost.dispatch.http import RouterDep
 from commandpost.errors import InvalidGeometry
-from commandpost.routing import service
+from commandpost.idempotency import IdempotencyKeyDep, Outcome, run_idempotent
+from commandpost.routing import flows, service
 from commandpost.routing.schemas import ClosureCreate, closure_feature
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import (
@@ -64,10 +64,7 @@ def create_closure(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     def command() -> Outcome:
-        closure, net = service.create(db, data=body, router=road_router, clock=clock)
-        rerouted = dispatch.reroute(
-            db, net=net, clock=clock, reason=f"closure {closure.id}", actor=body.created_by
-        )
+        closure, rerouted = flows.close(db, data=body, router=road_router, clock=clock)
         feature = closure_feature(closure)
         feature["properties"]["rerouted_assignments"] = rerouted
         return 201, feature, f"/api/v1/closures/{closure.id}"
@@ -83,12 +80,7 @@ def lift_closure(
     road_router: RouterDep,
     by: Annotated[str | None, Query(max_length=100, description="who lifts it")] = None,
 ) -> Response:
-    closure, net = service.lift(db, closure_id=closure_id, router=road_router, clock=clock, actor=by)
-    rerouted = (
-        dispatch.reroute(db, net=net, clock=clock, reason=f"closure {closure.id} lifted", actor=by)
-        if net is not None
-        else []
-    )
+    closure, rerouted = flows.lift(db, closure_id=closure_id, router=road_router, clock=clock, actor=by)
     db.commit()
     feature = closure_feature(closure)
     feature["properties"]["rerouted_assignments"] = rerouted

@@ -9,9 +9,13 @@ from commandpost.incidents import flows, service
 from commandpost.incidents.models import IncidentStatus, IncidentType
 from commandpost.incidents.schemas import (
     IncidentCreate,
+    IncidentFeature,
+    IncidentLayer,
     IncidentStatusChange,
     IncidentUpdate,
     NoteIn,
+    Timeline,
+    TimelineItem,
     entry_dict,
     incident_feature,
 )
@@ -39,7 +43,11 @@ def _full(db: Session, incident_id: int) -> Response:
     )
 
 
-@router.get("", summary="Incidents layer (GeoJSON FeatureCollection), newest first; drills left out")
+@router.get(
+    "",
+    summary="Incidents layer (GeoJSON FeatureCollection), newest first; drills left out",
+    response_model=IncidentLayer,
+)
 def list_incidents(
     request: Request,
     db: SessionDep,
@@ -63,12 +71,21 @@ def list_incidents(
     return layer_response(request, page, incident_feature)
 
 
-@router.get("/{incident_id}", summary="One incident with its timeline (GeoJSON Feature; ETag = version)")
+@router.get(
+    "/{incident_id}",
+    summary="One incident with its timeline (GeoJSON Feature; ETag = version)",
+    response_model=IncidentFeature,
+)
 def get_incident(incident_id: int, db: SessionDep) -> Response:
     return _full(db, incident_id)
 
 
-@router.post("", status_code=201, summary="Report an incident (it starts as `reported`)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Report an incident (it starts as `reported`)",
+    response_model=IncidentFeature,
+)
 def create_incident(body: IncidentCreate, db: SessionDep, clock: ClockDep) -> Response:
     incident = flows.report(db, data=body, clock=clock)
     db.commit()
@@ -76,7 +93,9 @@ def create_incident(body: IncidentCreate, db: SessionDep, clock: ClockDep) -> Re
     return feature_response(feature, status_code=201, location=f"/api/v1/incidents/{incident.id}")
 
 
-@router.patch("/{incident_id}", summary="Edit an incident (send the version you read)")
+@router.patch(
+    "/{incident_id}", summary="Edit an incident (send the version you read)", response_model=IncidentFeature
+)
 def update_incident(
     incident_id: int, body: IncidentUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
@@ -91,7 +110,11 @@ def update_incident(
     return _full(db, incident_id)
 
 
-@router.post("/{incident_id}/status", summary="Move an incident along its flow (allowed transitions only)")
+@router.post(
+    "/{incident_id}/status",
+    summary="Move an incident along its flow (allowed transitions only)",
+    response_model=IncidentFeature,
+)
 def change_status(
     incident_id: int, body: IncidentStatusChange, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
@@ -107,13 +130,20 @@ def change_status(
     return _full(db, incident_id)
 
 
-@router.get("/{incident_id}/timeline", summary="The incident's log and events, oldest first")
+@router.get(
+    "/{incident_id}/timeline", summary="The incident's log and events, oldest first", response_model=Timeline
+)
 def get_timeline(incident_id: int, db: SessionDep) -> Response:
     items = service.timeline(db, incident_id=incident_id)
     return entity_response({"incident_id": incident_id, "items": items})
 
 
-@router.post("/{incident_id}/timeline", status_code=201, summary="Add a note to the incident's log")
+@router.post(
+    "/{incident_id}/timeline",
+    status_code=201,
+    summary="Add a note to the incident's log",
+    response_model=TimelineItem,
+)
 def add_note(incident_id: int, body: NoteIn, db: SessionDep, clock: ClockDep) -> Response:
     entry = service.add_note(db, incident_id=incident_id, text=body.text, author=body.author, clock=clock)
     db.commit()

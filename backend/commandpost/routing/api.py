@@ -12,7 +12,14 @@ from commandpost.dispatch.http import RouterDep
 from commandpost.errors import InvalidGeometry
 from commandpost.idempotency import IdempotencyKeyDep, Outcome, run_idempotent
 from commandpost.routing import flows, service
-from commandpost.routing.schemas import ClosureCreate, closure_feature
+from commandpost.routing.schemas import (
+    ClosureChange,
+    ClosureCreate,
+    ClosureFeature,
+    ClosureLayer,
+    RouteFeature,
+    closure_feature,
+)
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import (
     BBoxDep,
@@ -29,7 +36,9 @@ routes = APIRouter(prefix="/route", tags=["routing"], responses=PROBLEM_RESPONSE
 
 
 @router.get(
-    "", summary="Road closures and danger zones layer (GeoJSON FeatureCollection; active ones by default)"
+    "",
+    summary="Road closures and danger zones layer (GeoJSON FeatureCollection; active ones by default)",
+    response_model=ClosureLayer,
 )
 def list_closures(
     request: Request,
@@ -45,7 +54,9 @@ def list_closures(
     return layer_response(request, page, closure_feature)
 
 
-@router.get("/{closure_id}", summary="One closure (GeoJSON Feature; ETag = version)")
+@router.get(
+    "/{closure_id}", summary="One closure (GeoJSON Feature; ETag = version)", response_model=ClosureFeature
+)
 def get_closure(closure_id: int, db: SessionDep) -> Response:
     return feature_response(closure_feature(service.get(db, closure_id=closure_id)))
 
@@ -54,6 +65,7 @@ def get_closure(closure_id: int, db: SessionDep) -> Response:
     "",
     status_code=201,
     summary="Close a road segment, an area or a danger zone; teams on their way are re-routed",
+    response_model=ClosureChange,
 )
 def create_closure(
     request: Request,
@@ -72,7 +84,11 @@ def create_closure(
     return run_idempotent(request, db, clock, idempotency_key, body.model_dump(mode="json"), command)
 
 
-@router.delete("/{closure_id}", summary="Lift a closure (reopen its roads); teams on their way are re-routed")
+@router.delete(
+    "/{closure_id}",
+    summary="Lift a closure (reopen its roads); teams on their way are re-routed",
+    response_model=ClosureChange,
+)
 def lift_closure(
     closure_id: int,
     db: SessionDep,
@@ -96,7 +112,11 @@ def _lonlat(text: str, field: str) -> BaseGeometry:
     return geo.point(lon, lat, field=field)
 
 
-@routes.get("", summary="Fastest open route between two points (GeoJSON LineString with per-leg times)")
+@routes.get(
+    "",
+    summary="Fastest open route between two points (GeoJSON LineString with per-leg times)",
+    response_model=RouteFeature,
+)
 def route(
     db: SessionDep,
     road_router: RouterDep,

@@ -1,14 +1,24 @@
 """The OpenAPI document describes every reply: each operation's success response has a schema
-(the replies themselves are checked against it by the `client` fixture, see openapi_support)."""
+(the replies themselves are checked against it by the `client` fixture, see openapi_support),
+and the dashboard's API types are generated from it."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import Response
 
 from commandpost.app import create_app
 from commandpost.config import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+FRONTEND = REPO / "frontend"
 
 
 def _describes(schema: dict[str, Any]) -> bool:
@@ -57,3 +67,28 @@ def test_layers_are_geojson_feature_collections_with_counts(settings: Settings) 
     assert {"type", "features", "numberMatched", "numberReturned", "links"} <= set(layer["required"])
     feature = schemas[layer["properties"]["features"]["items"]["$ref"].rsplit("/", 1)[1]]
     assert set(feature["required"]) >= {"type", "geometry", "properties"}
+
+
+def test_the_dashboards_api_types_are_generated_from_this_document() -> None:
+    """frontend/src/api-types.ts is what openapi-typescript makes of the current document."""
+    cli = FRONTEND / "node_modules" / "openapi-typescript" / "bin" / "cli.js"
+    node = shutil.which("node")
+    if node is None or not cli.exists():
+        pytest.skip("the dashboard's node_modules are not installed (make frontend)")
+    document = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "export_openapi.py")],
+        capture_output=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "backend")},
+    ).stdout
+    checked = subprocess.run(
+        [node, str(cli), "--output", "src/api-types.ts", "--check"],
+        input=document,
+        cwd=FRONTEND,
+        capture_output=True,
+        timeout=120,
+    )
+    assert checked.returncode == 0, (
+        "frontend/src/api-types.ts is behind the API: run `npm run api-types` in frontend/\n"
+        + checked.stderr.decode()
+    )

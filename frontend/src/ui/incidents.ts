@@ -147,9 +147,9 @@ export class IncidentPanel {
       this.render();
     }
     const base = `/api/v1/incidents/${id}`;
-    const settle = async <T>(path: string, parse: (body: unknown) => T[]): Promise<Section<T>> => {
+    const settle = async <B, T>(path: string, parse: (body: B) => T[]): Promise<Section<T>> => {
       try {
-        return { state: "ok", items: parse(await get<unknown>(path)) };
+        return { state: "ok", items: parse(await get<B>(path)) };
       } catch (error) {
         if (error instanceof ApiError && (error.status === 404 || error.status === 405 || error.status === 501)) {
           return { state: "unavailable", items: [] };

@@ -10,6 +10,7 @@ from shapely.geometry import LineString
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from commandpost import idempotency
 from commandpost.clock import FrozenClock
 from commandpost.dispatch.models import Assignment, ChecklistItem
 from commandpost.errors import StaleVersion
@@ -138,3 +139,31 @@ def test_a_refused_edit_leaves_the_callers_other_work_in_its_transaction(
     with sessions() as session:
         titles = {row.id: row.title for row in session.execute(select(Incident.id, Incident.title))}
     assert titles == {first.id: "他们改的", second_id: "second"}
+
+
+def test_a_command_repeated_with_its_key_outside_the_api_runs_once(
+    sessions: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    def report() -> idempotency.Outcome:
+        with_level = incident_flows.report(session, data=IncidentCreate.model_validate(LEAK), clock=clock)
+        return 201, {"id": with_level.id}, None
+
+    outcomes = []
+    for _ in range(2):  # an import re-run after a crash sends the same rows again
+        with sessions() as session:
+            outcomes.append(
+                idempotency.run_once(
+                    session,
+                    key="import-2026-11-22-row-7",
+                    scope="import incidents",
+                    body=LEAK,
+                    clock=clock,
+                    command=report,
+                )
+            )
+            session.commit()
+    (first, replayed_first), (second, replayed_second) = outcomes
+    assert (replayed_first, replayed_second) == (False, True)
+    assert second == first
+    with sessions() as session:
+        assert session.scalars(select(Incident.id)).all() == [first[1]["id"]]

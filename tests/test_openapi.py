@@ -62,7 +62,7 @@ def test_a_route_without_a_response_model_is_caught(settings: Settings) -> None:
 def test_layers_are_geojson_feature_collections_with_counts(settings: Settings) -> None:
     spec = create_app(settings).openapi()
     schemas = spec["components"]["schemas"]
-    reply = spec["paths"]["/api/v1/teams"]["get"]["responses"]["200"]["content"]["application/json"]
+    reply = spec["paths"]["/api/v1/teams"]["get"]["responses"]["200"]["content"]["application/geo+json"]
     layer = schemas[reply["schema"]["$ref"].rsplit("/", 1)[1]]
     assert {"type", "features", "numberMatched", "numberReturned", "links"} <= set(layer["required"])
     feature = schemas[layer["properties"]["features"]["items"]["$ref"].rsplit("/", 1)[1]]

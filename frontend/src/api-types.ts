@@ -4916,7 +4916,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LayerPage_Feature_Point__TeamProperties__"];
+                    "application/geo+json": components["schemas"]["LayerPage_Feature_Point__TeamProperties__"];
                 };
             };
             /** @description Malformed request */
@@ -4926,7 +4926,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -4936,7 +4936,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -4946,7 +4946,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -4956,7 +4956,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -4966,7 +4966,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4990,7 +4990,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_TeamProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_TeamProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -5000,7 +5000,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -5010,7 +5010,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -5020,7 +5020,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -5030,7 +5030,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -5040,7 +5040,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5062,7 +5062,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_TeamProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_TeamProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -5072,7 +5072,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -5082,7 +5082,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -5092,7 +5092,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -5102,7 +5102,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -5112,7 +5112,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5141,7 +5141,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_TeamProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_TeamProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -5151,7 +5151,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -5161,7 +5161,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -5171,7 +5171,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -5181,7 +5181,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -5191,7 +5191,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5220,7 +5220,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_TeamProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_TeamProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -5230,7 +5230,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -5240,7 +5240,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -5250,7 +5250,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -5260,7 +5260,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -5270,7 +5270,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5370,7 +5370,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_TeamProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_TeamProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -5380,7 +5380,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -5390,7 +5390,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -5400,7 +5400,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -5410,7 +5410,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -5420,7 +5420,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5512,7 +5512,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FeatureCollection_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____MapProperties__"];
+                    "application/geo+json": components["schemas"]["FeatureCollection_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____MapProperties__"];
                 };
             };
             /** @description Malformed request */
@@ -5522,7 +5522,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -5532,7 +5532,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -5542,7 +5542,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -5552,7 +5552,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -5562,7 +5562,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5591,7 +5591,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LayerPage_Feature_Point__DepotProperties__"];
+                    "application/geo+json": components["schemas"]["LayerPage_Feature_Point__DepotProperties__"];
                 };
             };
             /** @description Malformed request */
@@ -5601,7 +5601,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -5611,7 +5611,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -5621,7 +5621,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -5631,7 +5631,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -5641,7 +5641,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5665,7 +5665,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_DepotProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_DepotProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -5675,7 +5675,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -5685,7 +5685,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -5695,7 +5695,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -5705,7 +5705,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -5715,7 +5715,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5737,7 +5737,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_DepotProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_DepotProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -5747,7 +5747,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -5757,7 +5757,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -5767,7 +5767,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -5777,7 +5777,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -5787,7 +5787,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5816,7 +5816,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_DepotProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_DepotProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -5826,7 +5826,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -5836,7 +5836,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -5846,7 +5846,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -5856,7 +5856,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -5866,7 +5866,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6281,7 +6281,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LayerPage_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____HazardSourceProperties__"];
+                    "application/geo+json": components["schemas"]["LayerPage_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____HazardSourceProperties__"];
                 };
             };
             /** @description Malformed request */
@@ -6291,7 +6291,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -6301,7 +6301,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -6311,7 +6311,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -6321,7 +6321,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -6331,7 +6331,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6355,7 +6355,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____HazardSourceProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____HazardSourceProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -6365,7 +6365,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -6375,7 +6375,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -6385,7 +6385,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -6395,7 +6395,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -6405,7 +6405,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6427,7 +6427,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____HazardSourceProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____HazardSourceProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -6437,7 +6437,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -6447,7 +6447,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -6457,7 +6457,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -6467,7 +6467,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -6477,7 +6477,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6506,7 +6506,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____HazardSourceProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____HazardSourceProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -6516,7 +6516,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -6526,7 +6526,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -6536,7 +6536,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -6546,7 +6546,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -6556,7 +6556,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6705,7 +6705,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LayerPage_Feature_Point__SensorHealthProperties__"];
+                    "application/geo+json": components["schemas"]["LayerPage_Feature_Point__SensorHealthProperties__"];
                 };
             };
             /** @description Malformed request */
@@ -6715,7 +6715,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -6725,7 +6725,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -6735,7 +6735,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -6745,7 +6745,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -6755,7 +6755,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6864,7 +6864,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LayerPage_Feature_Point__SensorProperties__"];
+                    "application/geo+json": components["schemas"]["LayerPage_Feature_Point__SensorProperties__"];
                 };
             };
             /** @description Malformed request */
@@ -6874,7 +6874,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -6884,7 +6884,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -6894,7 +6894,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -6904,7 +6904,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -6914,7 +6914,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6938,7 +6938,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_SensorProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_SensorProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -6948,7 +6948,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -6958,7 +6958,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -6968,7 +6968,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -6978,7 +6978,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -6988,7 +6988,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7010,7 +7010,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_SensorProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_SensorProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -7020,7 +7020,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -7030,7 +7030,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -7040,7 +7040,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -7050,7 +7050,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -7060,7 +7060,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7089,7 +7089,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_SensorProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_SensorProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -7099,7 +7099,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -7109,7 +7109,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -7119,7 +7119,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -7129,7 +7129,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -7139,7 +7139,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7166,7 +7166,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LayerPage_Feature_Point__ShelterProperties__"];
+                    "application/geo+json": components["schemas"]["LayerPage_Feature_Point__ShelterProperties__"];
                 };
             };
             /** @description Malformed request */
@@ -7176,7 +7176,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -7186,7 +7186,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -7196,7 +7196,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -7206,7 +7206,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -7216,7 +7216,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7240,7 +7240,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_ShelterProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_ShelterProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -7250,7 +7250,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -7260,7 +7260,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -7270,7 +7270,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -7280,7 +7280,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -7290,7 +7290,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7312,7 +7312,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_ShelterProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_ShelterProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -7322,7 +7322,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -7332,7 +7332,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -7342,7 +7342,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -7352,7 +7352,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -7362,7 +7362,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7391,7 +7391,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_ShelterProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_ShelterProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -7401,7 +7401,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -7411,7 +7411,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -7421,7 +7421,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -7431,7 +7431,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -7441,7 +7441,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7470,7 +7470,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LayerPage_Feature_LineString__RoadProperties__"];
+                    "application/geo+json": components["schemas"]["LayerPage_Feature_LineString__RoadProperties__"];
                 };
             };
             /** @description Malformed request */
@@ -7480,7 +7480,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -7490,7 +7490,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -7500,7 +7500,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -7510,7 +7510,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -7520,7 +7520,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7551,7 +7551,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LayerPage_Feature_Point__IncidentProperties__"];
+                    "application/geo+json": components["schemas"]["LayerPage_Feature_Point__IncidentProperties__"];
                 };
             };
             /** @description Malformed request */
@@ -7561,7 +7561,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -7571,7 +7571,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -7581,7 +7581,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -7591,7 +7591,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -7601,7 +7601,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7625,7 +7625,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_IncidentProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_IncidentProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -7635,7 +7635,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -7645,7 +7645,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -7655,7 +7655,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -7665,7 +7665,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -7675,7 +7675,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7697,7 +7697,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_IncidentProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_IncidentProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -7707,7 +7707,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -7717,7 +7717,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -7727,7 +7727,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -7737,7 +7737,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -7747,7 +7747,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7776,7 +7776,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_IncidentProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_IncidentProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -7786,7 +7786,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -7796,7 +7796,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -7806,7 +7806,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -7816,7 +7816,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -7826,7 +7826,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7855,7 +7855,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_IncidentProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_IncidentProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -7865,7 +7865,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -7875,7 +7875,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -7885,7 +7885,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -7895,7 +7895,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -7905,7 +7905,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8310,7 +8310,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LayerPage_Feature_LineString__AssignmentProperties__"];
+                    "application/geo+json": components["schemas"]["LayerPage_Feature_LineString__AssignmentProperties__"];
                 };
             };
             /** @description Malformed request */
@@ -8320,7 +8320,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -8330,7 +8330,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -8340,7 +8340,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -8350,7 +8350,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -8360,7 +8360,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8389,7 +8389,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_LineString_AssignmentProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_LineString_AssignmentProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -8399,7 +8399,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -8409,7 +8409,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -8419,7 +8419,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -8429,7 +8429,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -8439,7 +8439,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8462,7 +8462,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_LineString_AssignmentProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_LineString_AssignmentProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -8472,7 +8472,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -8482,7 +8482,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -8492,7 +8492,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -8502,7 +8502,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -8512,7 +8512,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8544,7 +8544,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_LineString_AssignmentProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_LineString_AssignmentProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -8554,7 +8554,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -8564,7 +8564,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -8574,7 +8574,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -8584,7 +8584,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -8594,7 +8594,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9006,7 +9006,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LayerPage_Feature_LineString__AssignmentProperties__"];
+                    "application/geo+json": components["schemas"]["LayerPage_Feature_LineString__AssignmentProperties__"];
                 };
             };
             /** @description Malformed request */
@@ -9016,7 +9016,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -9026,7 +9026,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -9036,7 +9036,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -9046,7 +9046,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -9056,7 +9056,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9324,7 +9324,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LayerPage_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____ClosureProperties__"];
+                    "application/geo+json": components["schemas"]["LayerPage_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____ClosureProperties__"];
                 };
             };
             /** @description Malformed request */
@@ -9334,7 +9334,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -9344,7 +9344,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -9354,7 +9354,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -9364,7 +9364,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -9374,7 +9374,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9401,7 +9401,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____ClosureChangeProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____ClosureChangeProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -9411,7 +9411,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -9421,7 +9421,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -9431,7 +9431,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -9441,7 +9441,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -9451,7 +9451,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9473,7 +9473,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____ClosureProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____ClosureProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -9483,7 +9483,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -9493,7 +9493,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -9503,7 +9503,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -9513,7 +9513,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -9523,7 +9523,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9548,7 +9548,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____ClosureChangeProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____ClosureChangeProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -9558,7 +9558,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -9568,7 +9568,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -9578,7 +9578,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -9588,7 +9588,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -9598,7 +9598,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9623,7 +9623,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_LineString_RouteProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_LineString_RouteProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -9633,7 +9633,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -9643,7 +9643,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -9653,7 +9653,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -9663,7 +9663,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -9673,7 +9673,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9704,7 +9704,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LayerPage_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____WarningProperties__"];
+                    "application/geo+json": components["schemas"]["LayerPage_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____WarningProperties__"];
                 };
             };
             /** @description Malformed request */
@@ -9714,7 +9714,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -9724,7 +9724,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -9734,7 +9734,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -9744,7 +9744,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -9754,7 +9754,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9778,7 +9778,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____WarningProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____WarningProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -9788,7 +9788,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -9798,7 +9798,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -9808,7 +9808,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -9818,7 +9818,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -9828,7 +9828,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9850,7 +9850,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____WarningProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____WarningProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -9860,7 +9860,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -9870,7 +9870,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -9880,7 +9880,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -9890,7 +9890,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -9900,7 +9900,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9929,7 +9929,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____WarningProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____WarningProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -9939,7 +9939,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -9949,7 +9949,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -9959,7 +9959,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -9969,7 +9969,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -9979,7 +9979,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -10008,7 +10008,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____WarningProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____WarningProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -10018,7 +10018,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -10028,7 +10028,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -10038,7 +10038,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -10048,7 +10048,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -10058,7 +10058,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -10087,7 +10087,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____WarningProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____WarningProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -10097,7 +10097,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -10107,7 +10107,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -10117,7 +10117,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -10127,7 +10127,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -10137,7 +10137,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -10166,7 +10166,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Feature_Point_IncidentProperties_"];
+                    "application/geo+json": components["schemas"]["Feature_Point_IncidentProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -10176,7 +10176,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -10186,7 +10186,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -10196,7 +10196,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -10206,7 +10206,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -10216,7 +10216,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -20,7 +20,10 @@ def list_layers(db: SessionDep) -> dict[str, Any]:
 
 
 @router.get(
-    "/{layer}", summary="One base layer (boundary, towns, park, water) as GeoJSON", response_model=MapLayer
+    "/{layer}",
+    summary="One base layer (boundary, towns, park, water) as GeoJSON",
+    response_model=MapLayer,
+    response_class=GeoJSONResponse,
 )
 def get_layer(layer: str, db: SessionDep) -> Response:
     rows = service.features(db, layer=layer)

@@ -24,6 +24,7 @@ from commandpost.schemas import PROBLEM_RESPONSES, ListPage
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -65,7 +66,12 @@ def create_material(body: MaterialCreate, db: SessionDep, clock: ClockDep) -> Re
     )
 
 
-@router.get("", summary="Supply depots layer (GeoJSON FeatureCollection)", response_model=DepotLayer)
+@router.get(
+    "",
+    summary="Supply depots layer (GeoJSON FeatureCollection)",
+    response_model=DepotLayer,
+    response_class=GeoJSONResponse,
+)
 def list_depots(
     request: Request,
     db: SessionDep,
@@ -84,6 +90,7 @@ def list_depots(
     "/{depot_id}",
     summary="One depot with its stock (GeoJSON Feature; ETag = version)",
     response_model=DepotFeature,
+    response_class=GeoJSONResponse,
 )
 def get_depot(depot_id: int, db: SessionDep) -> Response:
     return feature_response(depot_feature(service.get(db, depot_id=depot_id)))
@@ -94,6 +101,7 @@ def get_depot(depot_id: int, db: SessionDep) -> Response:
     status_code=201,
     summary="Register a depot, optionally with its initial stock",
     response_model=DepotFeature,
+    response_class=GeoJSONResponse,
 )
 def create_depot(body: DepotCreate, db: SessionDep, clock: ClockDep) -> Response:
     depot = service.create(db, data=body, clock=clock)
@@ -102,7 +110,10 @@ def create_depot(body: DepotCreate, db: SessionDep, clock: ClockDep) -> Response
 
 
 @router.patch(
-    "/{depot_id}", summary="Edit a depot's record (send the version you read)", response_model=DepotFeature
+    "/{depot_id}",
+    summary="Edit a depot's record (send the version you read)",
+    response_model=DepotFeature,
+    response_class=GeoJSONResponse,
 )
 def update_depot(
     depot_id: int, body: DepotUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep

@@ -37,6 +37,7 @@ from commandpost.incidents.models import IncidentType, ResponseLevel
 from commandpost.schemas import PROBLEM_RESPONSES, ListPage
 from commandpost.web import (
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     PlainJSONResponse,
@@ -162,6 +163,7 @@ def recommendations(
     "/assignments",
     summary="The incident's assignments (GeoJSON FeatureCollection along their routes)",
     response_model=AssignmentLayer,
+    response_class=GeoJSONResponse,
 )
 def list_incident_assignments(
     request: Request,
@@ -182,6 +184,7 @@ def list_incident_assignments(
     status_code=201,
     summary="Dispatch a team to the incident (409 if it is committed elsewhere); send an Idempotency-Key",
     response_model=AssignmentFeature,
+    response_class=GeoJSONResponse,
 )
 def assign(
     request: Request,
@@ -215,6 +218,7 @@ def assign(
     "/assignments/{assignment_id}",
     summary="One assignment (GeoJSON Feature along its route)",
     response_model=AssignmentFeature,
+    response_class=GeoJSONResponse,
 )
 def get_assignment(incident_id: int, assignment_id: int, db: SessionDep) -> Response:
     assignment = service.get(db, incident_id=incident_id, assignment_id=assignment_id)
@@ -225,6 +229,7 @@ def get_assignment(incident_id: int, assignment_id: int, db: SessionDep) -> Resp
     "/assignments/{assignment_id}/status",
     summary="Report the team's next step: en_route, on_scene, returning, available (done, or recalled)",
     response_model=AssignmentFeature,
+    response_class=GeoJSONResponse,
 )
 def advance_assignment(
     request: Request,
@@ -252,7 +257,10 @@ def advance_assignment(
 
 
 @assignments_router.get(
-    "", summary="All assignments (the routes layer; active ones by default)", response_model=AssignmentLayer
+    "",
+    summary="All assignments (the routes layer; active ones by default)",
+    response_model=AssignmentLayer,
+    response_class=GeoJSONResponse,
 )
 def list_assignments(
     request: Request,

@@ -16,6 +16,7 @@ from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -28,7 +29,10 @@ router = APIRouter(prefix="/hazard-sources", tags=["major hazard sources"], resp
 
 
 @router.get(
-    "", summary="Major hazard sources layer (GeoJSON FeatureCollection)", response_model=HazardSourceLayer
+    "",
+    summary="Major hazard sources layer (GeoJSON FeatureCollection)",
+    response_model=HazardSourceLayer,
+    response_class=GeoJSONResponse,
 )
 def list_hazard_sources(
     request: Request,
@@ -48,13 +52,18 @@ def list_hazard_sources(
     "/{source_id}",
     summary="One hazard source with its chemicals and sensors (Feature; ETag = version)",
     response_model=HazardSourceFeature,
+    response_class=GeoJSONResponse,
 )
 def get_hazard_source(source_id: int, db: SessionDep) -> Response:
     return feature_response(service.feature(db, service.get(db, source_id=source_id)))
 
 
 @router.post(
-    "", status_code=201, summary="Register a major hazard source", response_model=HazardSourceFeature
+    "",
+    status_code=201,
+    summary="Register a major hazard source",
+    response_model=HazardSourceFeature,
+    response_class=GeoJSONResponse,
 )
 def create_hazard_source(body: HazardSourceCreate, db: SessionDep, clock: ClockDep) -> Response:
     source = service.create(db, data=body, clock=clock)
@@ -67,6 +76,7 @@ def create_hazard_source(body: HazardSourceCreate, db: SessionDep, clock: ClockD
     "/{source_id}",
     summary="Edit a hazard source (send the version you read; chemicals replace the list)",
     response_model=HazardSourceFeature,
+    response_class=GeoJSONResponse,
 )
 def update_hazard_source(
     source_id: int, body: HazardSourceUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep

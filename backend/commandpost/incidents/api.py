@@ -23,6 +23,7 @@ from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -47,6 +48,7 @@ def _full(db: Session, incident_id: int) -> Response:
     "",
     summary="Incidents layer (GeoJSON FeatureCollection), newest first; drills left out",
     response_model=IncidentLayer,
+    response_class=GeoJSONResponse,
 )
 def list_incidents(
     request: Request,
@@ -75,6 +77,7 @@ def list_incidents(
     "/{incident_id}",
     summary="One incident with its timeline (GeoJSON Feature; ETag = version)",
     response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
 )
 def get_incident(incident_id: int, db: SessionDep) -> Response:
     return _full(db, incident_id)
@@ -85,6 +88,7 @@ def get_incident(incident_id: int, db: SessionDep) -> Response:
     status_code=201,
     summary="Report an incident (it starts as `reported`)",
     response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
 )
 def create_incident(body: IncidentCreate, db: SessionDep, clock: ClockDep) -> Response:
     incident = flows.report(db, data=body, clock=clock)
@@ -94,7 +98,10 @@ def create_incident(body: IncidentCreate, db: SessionDep, clock: ClockDep) -> Re
 
 
 @router.patch(
-    "/{incident_id}", summary="Edit an incident (send the version you read)", response_model=IncidentFeature
+    "/{incident_id}",
+    summary="Edit an incident (send the version you read)",
+    response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
 )
 def update_incident(
     incident_id: int, body: IncidentUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
@@ -114,6 +121,7 @@ def update_incident(
     "/{incident_id}/status",
     summary="Move an incident along its flow (allowed transitions only)",
     response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
 )
 def change_status(
     incident_id: int, body: IncidentStatusChange, db: SessionDep, clock: ClockDep, if_match: IfMatchDep

@@ -24,6 +24,7 @@ from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     PagingDep,
     PlainJSONResponse,
     SessionDep,
@@ -39,6 +40,7 @@ routes = APIRouter(prefix="/route", tags=["routing"], responses=PROBLEM_RESPONSE
     "",
     summary="Road closures and danger zones layer (GeoJSON FeatureCollection; active ones by default)",
     response_model=ClosureLayer,
+    response_class=GeoJSONResponse,
 )
 def list_closures(
     request: Request,
@@ -55,7 +57,10 @@ def list_closures(
 
 
 @router.get(
-    "/{closure_id}", summary="One closure (GeoJSON Feature; ETag = version)", response_model=ClosureFeature
+    "/{closure_id}",
+    summary="One closure (GeoJSON Feature; ETag = version)",
+    response_model=ClosureFeature,
+    response_class=GeoJSONResponse,
 )
 def get_closure(closure_id: int, db: SessionDep) -> Response:
     return feature_response(closure_feature(service.get(db, closure_id=closure_id)))
@@ -66,6 +71,7 @@ def get_closure(closure_id: int, db: SessionDep) -> Response:
     status_code=201,
     summary="Close a road segment, an area or a danger zone; teams on their way are re-routed",
     response_model=ClosureChange,
+    response_class=GeoJSONResponse,
 )
 def create_closure(
     request: Request,
@@ -88,6 +94,7 @@ def create_closure(
     "/{closure_id}",
     summary="Lift a closure (reopen its roads); teams on their way are re-routed",
     response_model=ClosureChange,
+    response_class=GeoJSONResponse,
 )
 def lift_closure(
     closure_id: int,
@@ -116,6 +123,7 @@ def _lonlat(text: str, field: str) -> BaseGeometry:
     "",
     summary="Fastest open route between two points (GeoJSON LineString with per-leg times)",
     response_model=RouteFeature,
+    response_class=GeoJSONResponse,
 )
 def route(
     db: SessionDep,

@@ -28,6 +28,7 @@ from commandpost.sensors.schemas import (
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -98,6 +99,7 @@ async def ingest_readings(request: Request, clock: ClockDep, settings: SettingsD
     "/health",
     summary="Sensors offline, in fault or overdue for calibration, most urgent first",
     response_model=SensorHealthLayer,
+    response_class=GeoJSONResponse,
 )
 def sensor_health(request: Request, db: SessionDep, clock: ClockDep, paging: PagingDep) -> Response:
     ailing = service.health(db, clock=clock)
@@ -144,7 +146,12 @@ def sensor_readings(
     )
 
 
-@router.get("", summary="Sensors layer (GeoJSON FeatureCollection)", response_model=SensorLayer)
+@router.get(
+    "",
+    summary="Sensors layer (GeoJSON FeatureCollection)",
+    response_model=SensorLayer,
+    response_class=GeoJSONResponse,
+)
 def list_sensors(
     request: Request,
     db: SessionDep,
@@ -167,13 +174,22 @@ def list_sensors(
 
 
 @router.get(
-    "/{sensor_id}", summary="One sensor (GeoJSON Feature; ETag = version)", response_model=SensorFeature
+    "/{sensor_id}",
+    summary="One sensor (GeoJSON Feature; ETag = version)",
+    response_model=SensorFeature,
+    response_class=GeoJSONResponse,
 )
 def get_sensor(sensor_id: int, db: SessionDep) -> Response:
     return feature_response(sensor_feature(service.get(db, sensor_id=sensor_id)))
 
 
-@router.post("", status_code=201, summary="Register a sensor", response_model=SensorFeature)
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a sensor",
+    response_model=SensorFeature,
+    response_class=GeoJSONResponse,
+)
 def create_sensor(body: SensorCreate, db: SessionDep, clock: ClockDep) -> Response:
     sensor = service.create(db, data=body, clock=clock)
     db.commit()
@@ -181,7 +197,10 @@ def create_sensor(body: SensorCreate, db: SessionDep, clock: ClockDep) -> Respon
 
 
 @router.patch(
-    "/{sensor_id}", summary="Edit a sensor (send the version you read)", response_model=SensorFeature
+    "/{sensor_id}",
+    summary="Edit a sensor (send the version you read)",
+    response_model=SensorFeature,
+    response_class=GeoJSONResponse,
 )
 def update_sensor(
     sensor_id: int, body: SensorUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep

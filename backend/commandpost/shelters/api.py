@@ -16,6 +16,7 @@ from commandpost.shelters.schemas import (
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -27,20 +28,34 @@ from commandpost.web import (
 router = APIRouter(prefix="/shelters", tags=["emergency shelters"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("", summary="Emergency shelters layer (GeoJSON FeatureCollection)", response_model=ShelterLayer)
+@router.get(
+    "",
+    summary="Emergency shelters layer (GeoJSON FeatureCollection)",
+    response_model=ShelterLayer,
+    response_class=GeoJSONResponse,
+)
 def list_shelters(request: Request, db: SessionDep, paging: PagingDep, bbox: BBoxDep) -> Response:
     page = service.list_shelters(db, bbox=bbox, limit=paging.limit, offset=paging.offset)
     return layer_response(request, page, shelter_feature)
 
 
 @router.get(
-    "/{shelter_id}", summary="One shelter (GeoJSON Feature; ETag = version)", response_model=ShelterFeature
+    "/{shelter_id}",
+    summary="One shelter (GeoJSON Feature; ETag = version)",
+    response_model=ShelterFeature,
+    response_class=GeoJSONResponse,
 )
 def get_shelter(shelter_id: int, db: SessionDep) -> Response:
     return feature_response(shelter_feature(service.get(db, shelter_id=shelter_id)))
 
 
-@router.post("", status_code=201, summary="Register an emergency shelter", response_model=ShelterFeature)
+@router.post(
+    "",
+    status_code=201,
+    summary="Register an emergency shelter",
+    response_model=ShelterFeature,
+    response_class=GeoJSONResponse,
+)
 def create_shelter(body: ShelterCreate, db: SessionDep, clock: ClockDep) -> Response:
     shelter = service.create(db, data=body, clock=clock)
     db.commit()
@@ -50,7 +65,10 @@ def create_shelter(body: ShelterCreate, db: SessionDep, clock: ClockDep) -> Resp
 
 
 @router.patch(
-    "/{shelter_id}", summary="Edit a shelter (send the version you read)", response_model=ShelterFeature
+    "/{shelter_id}",
+    summary="Edit a shelter (send the version you read)",
+    response_model=ShelterFeature,
+    response_class=GeoJSONResponse,
 )
 def update_shelter(
     shelter_id: int, body: ShelterUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep

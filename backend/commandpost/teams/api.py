@@ -23,6 +23,7 @@ from commandpost.teams.schemas import (
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -37,7 +38,12 @@ from commandpost.web import (
 router = APIRouter(prefix="/teams", tags=["rescue teams"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("", summary="Rescue teams layer (GeoJSON FeatureCollection)", response_model=TeamLayer)
+@router.get(
+    "",
+    summary="Rescue teams layer (GeoJSON FeatureCollection)",
+    response_model=TeamLayer,
+    response_class=GeoJSONResponse,
+)
 def list_teams(
     request: Request,
     db: SessionDep,
@@ -54,13 +60,22 @@ def list_teams(
 
 
 @router.get(
-    "/{team_id}", summary="One rescue team (GeoJSON Feature; ETag = version)", response_model=TeamFeature
+    "/{team_id}",
+    summary="One rescue team (GeoJSON Feature; ETag = version)",
+    response_model=TeamFeature,
+    response_class=GeoJSONResponse,
 )
 def get_team(team_id: int, db: SessionDep) -> Response:
     return feature_response(team_feature(service.get(db, team_id=team_id)))
 
 
-@router.post("", status_code=201, summary="Register a rescue team", response_model=TeamFeature)
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a rescue team",
+    response_model=TeamFeature,
+    response_class=GeoJSONResponse,
+)
 def create_team(body: TeamCreate, db: SessionDep, clock: ClockDep) -> Response:
     team = service.create(db, data=body, clock=clock)
     db.commit()
@@ -68,7 +83,10 @@ def create_team(body: TeamCreate, db: SessionDep, clock: ClockDep) -> Response:
 
 
 @router.patch(
-    "/{team_id}", summary="Edit a rescue team (send the version you read)", response_model=TeamFeature
+    "/{team_id}",
+    summary="Edit a rescue team (send the version you read)",
+    response_model=TeamFeature,
+    response_class=GeoJSONResponse,
 )
 def update_team(
     team_id: int, body: TeamUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
@@ -88,6 +106,7 @@ def update_team(
     "/{team_id}/status",
     summary="Change a team's status (allowed transitions only)",
     response_model=TeamFeature,
+    response_class=GeoJSONResponse,
 )
 def change_status(
     team_id: int, body: StatusChange, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
@@ -132,6 +151,7 @@ async def report_positions(
     "/{team_id}/position",
     summary="Report one unit's position (returns the team; a report older than the stored one is ignored)",
     response_model=TeamFeature,
+    response_class=GeoJSONResponse,
 )
 def report_position(
     team_id: int, body: PositionReport, db: SessionDep, clock: ClockDep, settings: SettingsDep

@@ -21,6 +21,7 @@ from commandpost.warnings.schemas import (
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -36,6 +37,7 @@ router = APIRouter(prefix="/warnings", tags=["warnings"], responses=PROBLEM_RESP
     "",
     summary="Warnings layer: those in force unless `status=` says otherwise, most severe first",
     response_model=WarningLayer,
+    response_class=GeoJSONResponse,
 )
 def list_warnings(
     request: Request,
@@ -54,13 +56,22 @@ def list_warnings(
 
 
 @router.get(
-    "/{warning_id}", summary="One warning (GeoJSON Feature; ETag = version)", response_model=WarningFeature
+    "/{warning_id}",
+    summary="One warning (GeoJSON Feature; ETag = version)",
+    response_model=WarningFeature,
+    response_class=GeoJSONResponse,
 )
 def get_warning(warning_id: int, db: SessionDep) -> Response:
     return feature_response(warning_feature(service.get(db, warning_id=warning_id)))
 
 
-@router.post("", status_code=201, summary="Issue a warning by hand", response_model=WarningFeature)
+@router.post(
+    "",
+    status_code=201,
+    summary="Issue a warning by hand",
+    response_model=WarningFeature,
+    response_class=GeoJSONResponse,
+)
 def create_warning(body: WarningCreate, db: SessionDep, clock: ClockDep) -> Response:
     warning = service.create(db, data=body, clock=clock)
     db.commit()
@@ -70,7 +81,10 @@ def create_warning(body: WarningCreate, db: SessionDep, clock: ClockDep) -> Resp
 
 
 @router.post(
-    "/{warning_id}/acknowledge", summary="Acknowledge an active warning", response_model=WarningFeature
+    "/{warning_id}/acknowledge",
+    summary="Acknowledge an active warning",
+    response_model=WarningFeature,
+    response_class=GeoJSONResponse,
 )
 def acknowledge(
     warning_id: int, body: WarningAction, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
@@ -86,7 +100,12 @@ def acknowledge(
     return feature_response(warning_feature(warning))
 
 
-@router.post("/{warning_id}/clear", summary="Clear a warning in force", response_model=WarningFeature)
+@router.post(
+    "/{warning_id}/clear",
+    summary="Clear a warning in force",
+    response_model=WarningFeature,
+    response_class=GeoJSONResponse,
+)
 def clear(
     warning_id: int, body: WarningAction, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
@@ -105,6 +124,7 @@ def clear(
     "/{warning_id}/escalate",
     summary="Raise a warning to a more severe level (it becomes active again)",
     response_model=WarningFeature,
+    response_class=GeoJSONResponse,
 )
 def escalate(
     warning_id: int, body: Escalation, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
@@ -126,6 +146,7 @@ def escalate(
     status_code=201,
     summary="Open an incident at the centre of the warned area and link it (returns the incident)",
     response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
 )
 def open_incident(
     warning_id: int, body: OpenIncident, db: SessionDep, clock: ClockDep, if_match: IfMatchDep

@@ -24,6 +24,7 @@ from commandpost import db, migrations
 from commandpost.app import create_app
 from commandpost.clock import FrozenClock
 from commandpost.config import Settings
+from openapi_support import reply_checker
 
 # Before the test modules are imported: they read these variables when they are.
 throwaway_services.ensure()
@@ -111,6 +112,7 @@ def clock() -> FrozenClock:
 def client(settings: Settings, clock: FrozenClock, engine: Engine) -> Iterator[TestClient]:
     app = create_app(settings, clock=clock, engine=engine)
     with TestClient(app) as c:
+        c.event_hooks["response"].append(reply_checker(app))
         yield c
 
 

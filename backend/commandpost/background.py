@@ -52,8 +52,8 @@ async def repeating(
 
 def jobs() -> list[Job]:
     """Every background job, in start order (stopped in reverse)."""
-    from commandpost.dispatch.idempotency import forget_job
     from commandpost.events import relay
+    from commandpost.idempotency import forget_job
     from commandpost.routing.warmup import road_graph
     from commandpost.sensors.alarms import sweep_job
 

@@ -8,16 +8,22 @@ from pydantic import BaseModel, Field
 
 from commandpost import db
 from commandpost.errors import Unavailable
+from commandpost.schemas import Readiness, Status
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process is up")
+@router.get("/healthz", summary="The process is up", response_model=Status)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database (and Redis, when configured) can be reached")
+@router.get(
+    "/readyz",
+    summary="The database (and Redis, when configured) can be reached",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "something it needs cannot be reached"}},
+)
 def readyz(request: Request) -> JSONResponse:
     checks: dict[str, str] = {}
     try:

@@ -84,11 +84,10 @@ def create_material(
     if session.get(Material, data.code) is not None:
         raise Conflict(f"material {data.code} is already in the catalogue", field="code")
     material = Material(**data.model_dump())
-    session.add(material)
     try:
-        session.flush()
+        with session.begin_nested():
+            session.add(material)
     except IntegrityError as exc:  # added by someone else between our check and our insert
-        session.rollback()
         raise Conflict(f"material {data.code} is already in the catalogue", field="code") from exc
     # Materials are keyed by code, not id, so the event names the code in its payload.
     events.record(
@@ -265,11 +264,10 @@ def set_stock(
     before = None if line is None else line.on_hand
     if line is None:
         line = InventoryLine(material=material, on_hand=float(amount), reserved=0.0, updated_at=now)
-        depot.stock.append(line)
         try:
-            session.flush()
+            with session.begin_nested():
+                depot.stock.append(line)
         except IntegrityError as exc:  # someone else created the line between our read and our insert
-            session.rollback()
             raise Conflict(
                 f"depot {depot_id}'s {material_code} line was created by someone else meanwhile; "
                 "read it and retry",
@@ -340,15 +338,12 @@ def _move(
     clock: Clock,
     actor: str | None,
 ) -> InventoryLine:
-    line.on_hand = float(on_hand)
-    line.reserved = float(reserved)
-    line.updated_at = clock.now()
     try:
-        session.flush()
-    except (
-        StaleDataError
-    ) as exc:  # changed by another transaction after we read it (SpatiaLite: no row locks)
-        session.rollback()
+        with session.begin_nested():
+            line.on_hand = float(on_hand)
+            line.reserved = float(reserved)
+            line.updated_at = clock.now()
+    except StaleDataError as exc:  # changed by another transaction since we read it (SpatiaLite: no locks)
         raise Conflict(
             f"depot {depot.id}'s {line.material_code} stock changed while you worked; try again",
             field="quantity",

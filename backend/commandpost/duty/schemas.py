@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from commandpost.duty.models import DutyRole, DutyShift
 from commandpost.schemas import InModel, UpdateModel
@@ -66,3 +67,24 @@ def shift_entity(shift: DutyShift) -> dict[str, Any]:
         "version": shift.version,
         "updated_at": shift.updated_at.isoformat(),
     }
+
+
+class ShiftOut(BaseModel):
+    id: int
+    person: str
+    role: DutyRole
+    phone: str | None
+    starts_at: datetime
+    ends_at: datetime
+    rank: int
+    version: int
+    updated_at: datetime
+
+
+class OnDuty(BaseModel):
+    """Who is on duty at `at`: one list per role, in call order."""
+
+    at: datetime
+    duty_officer: list[ShiftOut] = []
+    dispatcher: list[ShiftOut] = []
+    leader_on_duty: list[ShiftOut] = []

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from commandpost.experts.models import Expert
 from commandpost.schemas import InModel, UpdateModel
@@ -86,3 +87,16 @@ def expert_entity(expert: Expert) -> dict[str, Any]:
         "version": expert.version,
         "updated_at": expert.updated_at.isoformat(),
     }
+
+
+class ExpertOut(BaseModel):
+    id: int
+    ref: str | None
+    name: str
+    specialty: str
+    fields: list[str]
+    organisation: str | None
+    title: str | None
+    phone: str | None
+    version: int
+    updated_at: datetime

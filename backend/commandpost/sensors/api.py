@@ -15,7 +15,12 @@ from commandpost.sensors.schemas import (
     MAX_READINGS,
     ReadingBatch,
     ReadingIn,
+    ReadingSeries,
+    ReadingsTaken,
     SensorCreate,
+    SensorFeature,
+    SensorHealthLayer,
+    SensorLayer,
     SensorUpdate,
     health_feature,
     sensor_feature,
@@ -23,6 +28,7 @@ from commandpost.sensors.schemas import (
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -67,6 +73,7 @@ _READINGS_BODY: dict[str, Any] = {
     "/readings",
     summary="Ingest a batch of readings (JSON, or JSON lines as application/x-ndjson); all or nothing",
     openapi_extra=_READINGS_BODY,
+    response_model=ReadingsTaken,
 )
 async def ingest_readings(request: Request, clock: ClockDep, settings: SettingsDep) -> Response:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -85,7 +92,12 @@ async def ingest_readings(request: Request, clock: ClockDep, settings: SettingsD
     return entity_response(await in_bulk_lane(request.app, work))
 
 
-@router.get("/health", summary="Sensors offline, in fault or overdue for calibration, most urgent first")
+@router.get(
+    "/health",
+    summary="Sensors offline, in fault or overdue for calibration, most urgent first",
+    response_model=SensorHealthLayer,
+    response_class=GeoJSONResponse,
+)
 def sensor_health(request: Request, db: SessionDep, clock: ClockDep, paging: PagingDep) -> Response:
     ailing = service.health(db, clock=clock)
     page: Page[Any] = Page(
@@ -97,7 +109,11 @@ def sensor_health(request: Request, db: SessionDep, clock: ClockDep, paging: Pag
     return layer_response(request, page, lambda a: health_feature(a.sensor, a.problems, a.urgency))
 
 
-@router.get("/{sensor_id}/readings", summary="A sensor's readings for a trend chart (default: the last hour)")
+@router.get(
+    "/{sensor_id}/readings",
+    summary="A sensor's readings for a trend chart (default: the last hour)",
+    response_model=ReadingSeries,
+)
 def sensor_readings(
     sensor_id: int,
     db: SessionDep,
@@ -127,7 +143,12 @@ def sensor_readings(
     )
 
 
-@router.get("", summary="Sensors layer (GeoJSON FeatureCollection)")
+@router.get(
+    "",
+    summary="Sensors layer (GeoJSON FeatureCollection)",
+    response_model=SensorLayer,
+    response_class=GeoJSONResponse,
+)
 def list_sensors(
     request: Request,
     db: SessionDep,
@@ -149,19 +170,35 @@ def list_sensors(
     return layer_response(request, page, sensor_feature)
 
 
-@router.get("/{sensor_id}", summary="One sensor (GeoJSON Feature; ETag = version)")
+@router.get(
+    "/{sensor_id}",
+    summary="One sensor (GeoJSON Feature; ETag = version)",
+    response_model=SensorFeature,
+    response_class=GeoJSONResponse,
+)
 def get_sensor(sensor_id: int, db: SessionDep) -> Response:
     return feature_response(sensor_feature(service.get(db, sensor_id=sensor_id)))
 
 
-@router.post("", status_code=201, summary="Register a sensor")
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a sensor",
+    response_model=SensorFeature,
+    response_class=GeoJSONResponse,
+)
 def create_sensor(body: SensorCreate, db: SessionDep, clock: ClockDep) -> Response:
     sensor = service.create(db, data=body, clock=clock)
     db.commit()
     return feature_response(sensor_feature(sensor), status_code=201, location=f"/api/v1/sensors/{sensor.id}")
 
 
-@router.patch("/{sensor_id}", summary="Edit a sensor (send the version you read)")
+@router.patch(
+    "/{sensor_id}",
+    summary="Edit a sensor (send the version you read)",
+    response_model=SensorFeature,
+    response_class=GeoJSONResponse,
+)
 def update_sensor(
     sensor_id: int, body: SensorUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:

@@ -7633,7 +7633,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/geo+json": components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____HazardSourceProperties_"];
                 };
             };
             /** @description Malformed request */
@@ -7643,7 +7643,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -7653,7 +7653,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: stale version or a rule refused the change */
@@ -7663,7 +7663,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; `field` names the offending field */
@@ -7673,7 +7673,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Version required: send If-Match or `version` */
@@ -7683,7 +7683,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
+                    "application/geo+json": components["schemas"]["Problem"];
                 };
             };
         };

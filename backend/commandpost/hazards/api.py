@@ -107,6 +107,8 @@ def get_grading(source_id: int, db: SessionDep) -> HazardGrading:
 @router.put(
     "/{source_id}/risk-colour",
     summary="An officer sets the risk colour instead of the grade's, with a reason (null: the grade's)",
+    response_model=HazardSourceFeature,
+    response_class=GeoJSONResponse,
 )
 def override_risk_colour(
     source_id: int, body: RiskColourOverride, db: SessionDep, clock: ClockDep

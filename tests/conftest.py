@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commandpost import db, migrations
 from commandpost.app import create_app
+from commandpost.background import Jobs
 from commandpost.clock import FrozenClock
 from commandpost.config import Settings
 
@@ -105,7 +106,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def client(settings: Settings, clock: FrozenClock, engine: Engine) -> Iterator[TestClient]:
-    app = create_app(settings, clock=clock, engine=engine)
+    app = create_app(settings, clock=clock, engine=engine, jobs=Jobs.untimed)
     with TestClient(app) as c:
         yield c
 

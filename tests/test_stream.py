@@ -30,6 +30,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from commandpost import db
 from commandpost.app import create_app
+from commandpost.background import Jobs
 from commandpost.clock import Clock, FrozenClock
 from commandpost.config import Settings
 from commandpost.events import service as events
@@ -49,8 +50,11 @@ TEAM: dict[str, Any] = {
 
 @contextmanager
 def served_in_thread(settings: Settings, *, clock: Clock | None = None) -> Iterator[str]:
-    """The app on a real uvicorn server on a loopback port (in this process); yields host:port."""
-    with uvicorn_in_thread(create_app(settings, clock=clock)) as address:
+    """The app on a real uvicorn server on a loopback port (in this process); yields host:port.
+
+    With a FrozenClock, the timed sweeps do not run (the clock moves only when the test moves it)."""
+    jobs = Jobs.untimed if isinstance(clock, FrozenClock) else Jobs.all
+    with uvicorn_in_thread(create_app(settings, clock=clock, jobs=jobs)) as address:
         yield address
 
 
@@ -121,6 +125,11 @@ def receive_until(
 
 def events_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [m for m in messages if m["type"] == "event"]
+
+
+def next_event(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    """The next event, past any heartbeats sent while waiting for it."""
+    return receive_until(ws, lambda m: m["type"] != "heartbeat", timeout=timeout)[-1]
 
 
 def create_team(http: httpx.Client, **overrides: Any) -> dict[str, Any]:
@@ -202,13 +211,15 @@ def test_connect_gets_a_snapshot_then_each_change_as_it_commits(
                 "incidents",
                 "warnings",
                 "shelters",
+                "routes",
+                "closures",
             }
             names = {f["properties"]["name"] for f in snapshot["layers"]["teams"]["features"]}
             assert names == {"泉港区消防救援大队", "泉港石化园区危化品救援队"}
             up_to_date(ws, engine)
 
             moved = move_team(http, team, 118.95, 25.15)
-            event = receive(ws)
+            event = next_event(ws)
             assert event["type"] == "event" and event["event"] == "team.updated"
             assert event["entity_type"] == "team" and event["entity_id"] == team["id"]
             assert event["payload"]["feature"] == moved
@@ -291,7 +302,7 @@ def test_snapshot_holds_only_the_layers_and_box_asked_for(
             # Events of other layers are not sent; a team's move is, wherever it goes.
             record_events(sessions, clock, 1, entity_type="shelter")
             move_team(http, outside, 119.6, 25.6)
-            event = receive(ws)
+            event = next_event(ws)
             assert (event["entity_type"], event["entity_id"]) == ("team", outside["id"])
 
         with open_stream(address, layers="teams,shelters,warnings") as ws:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 import importlib
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -167,10 +167,13 @@ def check_reachable(engine: Engine) -> None:
         ) from exc
 
 
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One session per unit of work; the caller commits, anything unfinished rolls back."""
-    with factory() as session:
-        yield session
+def one_snapshot(session: Session) -> None:
+    """Make every read of this (new) transaction see the same committed state.
+
+    SQLite's deferred transaction already does once it has read; PostgreSQL needs REPEATABLE READ.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 def seconds_since(session: Session, at: ColumnElement[Any], now: datetime) -> ColumnElement[float]:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from commandpost import db
+from commandpost.context import context_of
 from commandpost.errors import Unavailable
 
 router = APIRouter(tags=["health"])
@@ -18,13 +19,14 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="The database (and Redis, when configured) can be reached")
 def readyz(request: Request) -> JSONResponse:
+    context = context_of(request.app)
     checks: dict[str, str] = {}
     try:
-        db.check_reachable(request.app.state.engine)
+        db.check_reachable(context.engine)
         checks["database"] = "ok"
     except Unavailable as exc:
         checks["database"] = exc.detail
-    redis_url = request.app.state.settings.redis_url
+    redis_url = context.settings.redis_url
     if redis_url:
         from commandpost.redis_check import ping
 

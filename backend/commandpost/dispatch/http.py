@@ -3,7 +3,6 @@ honour an `Idempotency-Key` header."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -14,21 +13,12 @@ from sqlalchemy.orm import Session
 from commandpost.clock import Clock
 from commandpost.dispatch import idempotency
 from commandpost.routing.service import Router
-from commandpost.web import entity_response, feature_response
-
-_router_lock = threading.Lock()
+from commandpost.web import ContextDep, entity_response, feature_response
 
 
-def _router(request: Request) -> Router:
-    """The app's road router (made on first use when no background job made it at start-up)."""
-    router: Router | None = getattr(request.app.state, "router", None)
-    if router is None:
-        with _router_lock:
-            router = getattr(request.app.state, "router", None)
-            if router is None:
-                router = Router()
-                request.app.state.router = router
-    return router
+def _router(context: ContextDep) -> Router:
+    """This process's road router."""
+    return context.router
 
 
 RouterDep = Annotated[Router, Depends(_router)]

@@ -10,24 +10,18 @@ retry, then forgotten by a background job.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from commandpost import background
 from commandpost.clock import Clock
 from commandpost.dispatch.models import IdempotencyKey
 from commandpost.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 HEADER = "Idempotency-Key"
 
@@ -84,22 +78,9 @@ def forget(session: Session, *, before: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-FORGET_EVERY = timedelta(minutes=10)
-
-
-def _forget_once(app: FastAPI) -> int:
-    keep = timedelta(hours=app.state.settings.idempotency_keep_hours)
-    with app.state.sessions() as session:
-        forgotten = forget(session, before=app.state.clock.now() - keep)
+def forget_expired(sessions: sessionmaker[Session], *, clock: Clock, keep: timedelta) -> int:
+    """Forget the keys older than `keep`, committed; how many."""
+    with sessions() as session:
+        forgotten = forget(session, before=clock.now() - keep)
         session.commit()
         return forgotten
-
-
-def forget_job(app: FastAPI) -> AbstractAsyncContextManager[None]:
-    """Forget expired keys every ten minutes beside the app."""
-    return background.repeating(
-        app,
-        "forgetting expired idempotency keys",
-        FORGET_EVERY.total_seconds(),
-        lambda: asyncio.to_thread(_forget_once, app),
-    )

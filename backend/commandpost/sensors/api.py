@@ -23,6 +23,7 @@ from commandpost.sensors.schemas import (
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    ContextDep,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -68,7 +69,9 @@ _READINGS_BODY: dict[str, Any] = {
     summary="Ingest a batch of readings (JSON, or JSON lines as application/x-ndjson); all or nothing",
     openapi_extra=_READINGS_BODY,
 )
-async def ingest_readings(request: Request, clock: ClockDep, settings: SettingsDep) -> Response:
+async def ingest_readings(
+    request: Request, context: ContextDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
 
@@ -78,14 +81,14 @@ async def ingest_readings(request: Request, clock: ClockDep, settings: SettingsD
             batch, lines = readings.parse_ndjson(raw)
         else:
             batch = readings.parse_json(raw)
-        with request.app.state.sessions() as db:
+        with context.sessions() as db:
             result = readings.ingest(
                 db, readings=batch, clock=clock, policy=alarms.Policy.from_settings(settings), lines=lines
             )
             db.commit()
             return result.as_json()
 
-    return entity_response(await in_bulk_lane(request.app, work))
+    return entity_response(await in_bulk_lane(context, work))
 
 
 @router.get("/health", summary="Sensors offline, in fault or overdue for calibration, most urgent first")

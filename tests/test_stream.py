@@ -34,6 +34,7 @@ from commandpost.background import Jobs
 from commandpost.clock import Clock, FrozenClock
 from commandpost.config import Settings
 from commandpost.events import service as events
+from dispatch_support import load_grid
 from tests_support import free_port, uvicorn_in_thread
 
 REPO = Path(__file__).resolve().parents[1]
@@ -130,6 +131,11 @@ def events_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def next_event(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
     """The next event, past any heartbeats sent while waiting for it."""
     return receive_until(ws, lambda m: m["type"] != "heartbeat", timeout=timeout)[-1]
+
+
+def next_event_or_beat(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    """The next event or the first heartbeat that says the client is up to date with every event."""
+    return receive_until(ws, lambda m: m["type"] == "event" or m["type"] == "heartbeat", timeout=timeout)[-1]
 
 
 def create_team(http: httpx.Client, **overrides: Any) -> dict[str, Any]:
@@ -310,6 +316,43 @@ def test_snapshot_holds_only_the_layers_and_box_asked_for(
             assert list(snapshot["layers"]) == ["teams", "shelters", "warnings"]
             assert len(snapshot["layers"]["teams"]["features"]) == 2
             assert snapshot["layers"]["warnings"] == {"type": "FeatureCollection", "features": []}
+
+
+def test_closures_and_routes_are_in_the_snapshot_and_their_events_reach_who_shows_them(
+    quick: Settings, clock: FrozenClock, engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    load_grid(sessions, clock)
+    with served_in_thread(quick, clock=clock) as address, httpx.Client(base_url=f"http://{address}") as http:
+        zone = {
+            "kind": "danger_zone",
+            "area": {
+                "type": "Polygon",
+                "coordinates": [[[118.91, 25.09], [118.93, 25.09], [118.93, 25.11], [118.91, 25.09]]],
+            },
+            "reason": "氯气泄漏毒害区",
+        }
+        closed = http.post("/api/v1/closures", json=zone)
+        assert closed.status_code == 201, closed.text
+        with (
+            open_stream(address, layers="closures,routes") as ws,
+            open_stream(address, layers="teams") as other,
+        ):
+            snapshot = receive(ws)
+            assert list(snapshot["layers"]) == ["closures", "routes"]
+            [feature] = snapshot["layers"]["closures"]["features"]
+            assert feature["id"] == closed.json()["id"] and feature["properties"]["kind"] == "danger_zone"
+            assert snapshot["layers"]["routes"] == {"type": "FeatureCollection", "features": []}
+            receive(other)
+            up_to_date(ws, engine)
+            up_to_date(other, engine)
+
+            lifted = http.delete(f"/api/v1/closures/{closed.json()['id']}")
+            assert lifted.status_code == 200, lifted.text
+            event = next_event(ws)
+            assert (event["entity_type"], event["entity_id"]) == ("closure", closed.json()["id"])
+            # A client showing only teams is not sent it: its next message says it is up to date.
+            beat = next_event_or_beat(other)
+            assert beat["type"] == "heartbeat" and beat["id"] >= event["id"]
 
 
 def test_drill_events_reach_only_clients_of_that_drill(

@@ -92,7 +92,9 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     engine = db.make_engine(settings)
     try:
         with db.make_sessionmaker(engine)() as session:
-            report = loader.load_district(session, folder=Path(args.path), clock=SystemClock())
+            report = loader.load_district(
+                session, folder=Path(args.path), clock=SystemClock(), timezone=settings.timezone
+            )
             session.commit()
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     finally:

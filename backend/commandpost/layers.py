@@ -58,8 +58,9 @@ class Legend:
     values: tuple[str, ...]
 
     @classmethod
-    def of(cls, property: str, values: type[StrEnum]) -> Legend:
-        return cls(property=property, values=tuple(v.value for v in values))
+    def of(cls, property: str, values: type[StrEnum], *, reverse: bool = False) -> Legend:
+        listed = [v.value for v in values]
+        return cls(property=property, values=tuple(reversed(listed) if reverse else listed))
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ LAYERS: tuple[Layer, ...] = (
         rows=_live_and_drill(warnings.list_warnings),
         features=_each(warning_feature),
         drills=True,
-        legend=Legend.of("level", WarningLevel),
+        legend=Legend.of("level", WarningLevel, reverse=True),  # red first
     ),
     Layer(
         name="teams",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from commandpost import geo
 from commandpost.basemap import service as basemap
 from commandpost.clock import Clock
+from commandpost.config import DEFAULT_TIMEZONE
 from commandpost.db import Base
 from commandpost.depots.models import Depot, InventoryLine, Material
 from commandpost.dispatch import plans as response_plans
@@ -140,8 +141,11 @@ def _enum(kind: type[Any], value: Any, where: str) -> Any:
         raise InvalidInput(f"{where}: {value!r} is not one of {allowed}", field=where) from exc
 
 
-def load_district(session: Session, *, folder: Path, clock: Clock) -> LoadReport:
-    """Load every file of a district folder in the caller's transaction."""
+def load_district(
+    session: Session, *, folder: Path, clock: Clock, timezone: str = DEFAULT_TIMEZONE
+) -> LoadReport:
+    """Load every file of a district folder in the caller's transaction; `timezone` is the duty
+    roster's local time when the roster names none."""
     if not folder.is_dir():
         raise InvalidInput(f"{folder} is not a folder of district files", field="path")
     now = clock.now()
@@ -155,7 +159,7 @@ def load_district(session: Session, *, folder: Path, clock: Clock) -> LoadReport
     _load_sensors(session, folder, report, now, hazard_ids)
     _load_shelters(session, folder, report, now)
     _load_experts(session, folder, report, now)
-    _load_roster(session, folder, report, now)
+    _load_roster(session, folder, report, now, timezone)
     _load_plans(session, folder, report, now)
     session.flush()
     events.record(
@@ -364,13 +368,13 @@ def _load_experts(session: Session, folder: Path, report: LoadReport, now: datet
         _upsert(session, report, "experts", Expert, existing, item["ref"], values, now)
 
 
-def _load_roster(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+def _load_roster(session: Session, folder: Path, report: LoadReport, now: datetime, timezone: str) -> None:
     """Expand the rota into concrete shifts from yesterday to two weeks ahead (local time)."""
     path = folder / "duty_roster.json"
     if not path.exists():
         return
     roster = _read(path)
-    zone = ZoneInfo(roster.get("timezone", "Asia/Shanghai"))
+    zone = ZoneInfo(roster.get("timezone", timezone))
     today = now.astimezone(zone).date()
     existing = {(s.person, s.role, s.starts_at) for s in session.scalars(select(DutyShift))}
     per_shift = {DutyRole.dispatcher: int(roster.get("dispatchers_per_shift", 1))}

@@ -40,8 +40,7 @@ export const STYLE_LAYERS: Record<BaseLayer | LiveLayer, string[]> = {
   park: ["park-fill", "park-line"],
   roads: ["roads-casing", "roads-line"],
   towns: ["towns-circle"],
-  closures: ["closures-fill", "closures-line"],
-  "danger-zones": ["danger-zones-fill", "danger-zones-line", "closure-zones-fill", "closure-zones-line"],
+  closures: ["closures-fill", "closures-line", "closure-zones-fill", "closure-zones-line"],
   warnings: ["warnings-fill", "warnings-line", "warnings-point"],
   "hazard-sources": ["hazard-sources-fill", "hazard-sources-line", "hazard-sources-point"],
   routes: ["routes-casing", "routes-line"],
@@ -62,7 +61,6 @@ const CLICKABLE: (BaseLayer | LiveLayer)[] = [
   "hazard-sources",
   "warnings",
   "routes",
-  "danger-zones",
   "closures",
 ];
 
@@ -91,7 +89,6 @@ function style(): StyleSpecification {
     "warnings",
     "shelters",
     "routes",
-    "danger-zones",
     "closures",
     "preview",
     "selection",
@@ -202,22 +199,6 @@ function style(): StyleSpecification {
       type: "line",
       source: "closures",
       filter: ["all", POLYGONAL, IN_FORCE, ZONE],
-      paint: { "line-color": "#ef4444", "line-width": 2, "line-dasharray": [2, 1] },
-    },
-    {
-      id: "danger-zones-fill",
-      type: "fill",
-      source: "danger-zones",
-      filter: POLYGONAL,
-      paint: {
-        "fill-color": matchColour("level", RISK_COLOURS, "#ef4444"),
-        "fill-opacity": 0.25,
-      },
-    },
-    {
-      id: "danger-zones-line",
-      type: "line",
-      source: "danger-zones",
       paint: { "line-color": "#ef4444", "line-width": 2, "line-dasharray": [2, 1] },
     },
     {

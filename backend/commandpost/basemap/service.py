@@ -39,7 +39,7 @@ def upsert(
     geometry: dict[str, Any],
 ) -> MapFeature:
     """Create or replace one base map feature, keyed by (layer, ref)."""
-    geom = geo.from_shape_4326(geo.parse_geojson(geometry, field=f"{layer}.{ref}.geometry"))
+    geom = geo.to_db(geo.parse_geojson(geometry, field=f"{layer}.{ref}.geometry"))
     row = session.scalar(select(MapFeature).where(MapFeature.layer == layer, MapFeature.ref == ref))
     if row is None:
         row = MapFeature(layer=layer, ref=ref)

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field, field_validator
 
 from commandpost import geo
 from commandpost.hazards.models import HazardGrade, HazardSource, RiskColour
-from commandpost.schemas import InModel, SiteIn, UpdateModel
+from commandpost.schemas import InModel, SiteIn, UpdateModel, not_null
 
 _CAS = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$")
 
@@ -38,13 +38,6 @@ COLOUR_OF_GRADE: dict[HazardGrade, RiskColour] = {
     HazardGrade.III: RiskColour.yellow,
     HazardGrade.IV: RiskColour.blue,
 }
-
-
-def not_null(value: Any) -> Any:
-    """For partial updates: a field may be left out, but a required one may not be set to null."""
-    if value is None:
-        raise ValueError("may be left out but not set to null")
-    return value
 
 
 class ChemicalIn(InModel):

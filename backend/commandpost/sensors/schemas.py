@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, Field, StrictInt, field_validator, model_validator
 
 from commandpost import geo
-from commandpost.hazards.schemas import CasNumber, not_null
-from commandpost.schemas import InModel, PointIn, UpdateModel
+from commandpost.hazards.schemas import CasNumber
+from commandpost.schemas import InModel, PointIn, UpdateModel, not_null
 from commandpost.sensors.models import Sensor, SensorKind
 
 # Numeric(12, 3) holds values below 10⁹.

@@ -7,8 +7,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from commandpost import geo
-from commandpost.hazards.schemas import not_null
-from commandpost.schemas import InModel, PointIn, UpdateModel
+from commandpost.schemas import InModel, PointIn, UpdateModel, not_null
 from commandpost.shelters.models import Shelter
 
 

@@ -11,9 +11,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,7 +32,7 @@ from commandpost.clock import Clock, FrozenClock
 from commandpost.config import Settings
 from commandpost.events import service as events
 from dispatch_support import load_grid
-from tests_support import free_port, uvicorn_in_thread
+from tests_support import uvicorn_in_thread
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGIS_URL = os.environ.get("TEST_DATABASE_URL")
@@ -57,41 +54,6 @@ def served_in_thread(settings: Settings, *, clock: Clock | None = None) -> Itera
     jobs = Jobs.untimed if isinstance(clock, FrozenClock) else Jobs.all
     with uvicorn_in_thread(create_app(settings, clock=clock, jobs=jobs)) as address:
         yield address
-
-
-@contextmanager
-def served_in_process(env: dict[str, str]) -> Iterator[str]:
-    """`commandpost serve` as its own process on a loopback port; yields host:port."""
-    port = free_port()
-    address = f"127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "commandpost.cli", "serve", "--port", str(port), "--log-level", "warning"],
-            env={**os.environ, **env},
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"http://{address}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"server did not start: {log.read().decode()}")
-                time.sleep(0.1)
-            yield address
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def open_stream(address: str, **query: Any) -> ClientConnection:

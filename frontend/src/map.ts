@@ -538,14 +538,14 @@ export class MapView {
       void this.ready.then(() => this.setVisible(layer, visible));
       return;
     }
-    for (const id of STYLE_LAYERS[layer]) {
+    for (const id of (STYLE_LAYERS[layer] ?? [])) {
       if (this.map.getLayer(id)) this.map.setLayoutProperty(id, "visibility", visible ? "visible" : "none");
     }
   }
 
   /** Distinct features of a layer drawn in the current view (what the tests and the benchmark check). */
   rendered(layer: BaseLayer | LiveLayer): number {
-    const ids = STYLE_LAYERS[layer].filter((id) => this.map.getLayer(id));
+    const ids = (STYLE_LAYERS[layer] ?? []).filter((id) => this.map.getLayer(id));
     if (ids.length === 0) return 0;
     const seen = new Set<unknown>();
     for (const f of this.map.queryRenderedFeatures({ layers: ids })) {
@@ -557,7 +557,7 @@ export class MapView {
   /** Ids of the features of a layer drawn within `radius` px of a place. */
   renderedAt(layer: BaseLayer | LiveLayer, lngLat: [number, number], radius = 6): FeatureId[] {
     const p = this.map.project(lngLat);
-    const ids = STYLE_LAYERS[layer].filter((id) => this.map.getLayer(id));
+    const ids = (STYLE_LAYERS[layer] ?? []).filter((id) => this.map.getLayer(id));
     return this.map
       .queryRenderedFeatures(
         [
@@ -613,7 +613,7 @@ export class MapView {
       [e.point.x - 5, e.point.y - 5],
       [e.point.x + 5, e.point.y + 5],
     ];
-    const styleIds = CLICKABLE.flatMap((l) => STYLE_LAYERS[l]).filter((id) => this.map.getLayer(id));
+    const styleIds = CLICKABLE.flatMap((l) => STYLE_LAYERS[l] ?? []).filter((id) => this.map.getLayer(id));
     const found = this.map.queryRenderedFeatures(box, { layers: styleIds });
     // queryRenderedFeatures lists the topmost first; prefer points over areas under them.
     for (const layer of CLICKABLE) {

@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests_support import free_port
+from tests_support import served_in_process
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -74,37 +73,11 @@ def server(dashboard_built: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     env["FRONTEND_DIST"] = str(dashboard_built)
     _cli("migrate", env=env)
     _cli("load", str(REPO / "gis_data"), env=env)
-    port = free_port()
-    log = (path.parent / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "commandpost.cli", "serve", "--port", str(port), "--log-level", "warning"],
-        env=env,
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail("commandpost serve did not start:\n" + (path.parent / "server.log").read_text())
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with (
+        (path.parent / "server.log").open("w+b") as log,
+        served_in_process(env, timeout=60, log=log, inherit=False) as address,
+    ):
+        yield f"http://{address}"
 
 
 @pytest.fixture(scope="session")

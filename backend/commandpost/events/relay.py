@@ -33,6 +33,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, sessionmaker
 
+from commandpost import db
 from commandpost.config import Settings
 from commandpost.events import service as events
 from commandpost.events.bus import Bus, BusUnavailable, MemoryBus, Published, RedisBus
@@ -223,7 +224,7 @@ class Relay:
 
     def _read(self) -> list[Published]:
         with self.sessions() as session:
-            if session.get_bind().dialect.name != "postgresql":
+            if db.writers_take_turns(session):
                 return [published(e) for e in events.between(session, after=self.position, limit=BATCH)]
             # Read committed: the check's statement ends before the read's snapshot is taken.
             settled = self._gap_settled(session)

@@ -4,6 +4,8 @@ A client gets a snapshot of the layers it asked for (or, resuming, every event a
 then every event in id order, then heartbeats while nothing happens. Each event is encoded once, on
 the relay, and the same text goes to every client. Each client has a bounded queue: the hub never
 waits for a client, and one that falls behind is sent a fresh snapshot instead of its backlog.
+
+The hub knows the map's layers only as the `StreamLayers` it is given (`commandpost.layers`).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commandpost import db, geo, resources
@@ -322,9 +322,7 @@ def purge_readings(session: Session, *, clock: Clock, policy: Policy, chunk: int
 
 def _take_sweep_lock(session: Session) -> bool:
     """One sweeper at a time across processes (PostGIS: an advisory lock; SQLite: the write lock)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext('commandpost.sweep'))")))
+    return db.try_lock(session, "commandpost.sweep")
 
 
 def sweep(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from commandpost import geo, loader
 from commandpost.basemap.models import MapFeature
 from commandpost.clock import FrozenClock
+from commandpost.duty.models import DutyShift
 from commandpost.errors import InvalidInput
 from commandpost.events.models import Event
 from commandpost.teams.models import Team
@@ -125,3 +127,19 @@ def test_a_broken_file_loads_nothing_and_says_where(
     assert "wizards" in refused.value.detail and "kind" in (refused.value.field or "")
     assert session.scalar(select(func.count()).select_from(Team)) == 0
     assert session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+@pytest.mark.parametrize(("timezone", "day_starts_utc"), [("Asia/Shanghai", 0), ("UTC", 8)])
+def test_a_roster_that_names_no_timezone_is_read_in_the_configured_one(
+    session: Session, clock: FrozenClock, tmp_path: Path, timezone: str, day_starts_utc: int
+) -> None:
+    folder = tmp_path / "district"
+    shutil.copytree(GIS_DATA, folder)
+    roster = json.loads((folder / "duty_roster.json").read_text(encoding="utf-8"))
+    del roster["timezone"]
+    (folder / "duty_roster.json").write_text(json.dumps(roster, ensure_ascii=False), encoding="utf-8")
+    loader.load_district(session, folder=folder, clock=clock, timezone=timezone)
+    session.commit()
+    # The day shift starts at 08:00 local time: 00:00 UTC in Beijing time, 08:00 UTC in UTC.
+    starts = {s.astimezone(UTC).hour for s in session.scalars(select(DutyShift.starts_at))}
+    assert starts == {day_starts_utc, (day_starts_utc + 12) % 24}

@@ -19,7 +19,7 @@ import type { BaseLayer, LayerInfo, LiveLayer } from "../types";
 
 type Shape = "dot" | "square" | "line" | "area" | "triangle";
 
-interface Row {
+export interface Row {
   layer: BaseLayer | LiveLayer;
   swatch: string;
   shape: Shape;
@@ -43,7 +43,7 @@ const LIVE_STYLE: Record<string, { swatch: string; shape: Shape; legend?: { grou
 const SHAPE_OF_GEOMETRY: Record<string, Shape> = { Point: "dot", LineString: "line", Polygon: "area" };
 
 /** The panel's row for a layer the server lists: its style, its title and legend from the server. */
-function liveRow(info: LayerInfo): Row {
+export function liveRow(info: LayerInfo): Row {
   const style = LIVE_STYLE[info.name] ?? { swatch: FALLBACK, shape: SHAPE_OF_GEOMETRY[info.geometry] ?? "dot" };
   const legend =
     info.legend && style.legend

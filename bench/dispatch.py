@@ -1,4 +1,4 @@
-"""Issue 4 benchmarks: team recommendations on a real road graph, beside a naive baseline.
+"""Benchmarks: team recommendations on a real road graph, beside a naive baseline.
 
 Setup: the Andorra OpenStreetMap extract imported with `roads.service.import_osm` (3,586 drivable
 segments), 1,000 generated teams near its roads with random capabilities, the demo response

@@ -14,28 +14,22 @@ retry, then forgotten by a background job.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import JSON, Integer, String, delete
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from commandpost import background
 from commandpost.clock import Clock
 from commandpost.db import Base
 from commandpost.errors import InvalidInput
 from commandpost.web import entity_response, feature_response
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 HEADER = "Idempotency-Key"
 
@@ -105,25 +99,12 @@ def forget(session: Session, *, before: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-FORGET_EVERY = timedelta(minutes=10)
-
-
-def _forget_once(app: FastAPI) -> int:
-    keep = timedelta(hours=app.state.settings.idempotency_keep_hours)
-    with app.state.sessions() as session:
-        forgotten = forget(session, before=app.state.clock.now() - keep)
+def forget_expired(sessions: sessionmaker[Session], *, clock: Clock, keep: timedelta) -> int:
+    """Forget the keys older than `keep`, committed; how many."""
+    with sessions() as session:
+        forgotten = forget(session, before=clock.now() - keep)
         session.commit()
         return forgotten
-
-
-def forget_job(app: FastAPI) -> AbstractAsyncContextManager[None]:
-    """Forget expired keys every ten minutes beside the app."""
-    return background.repeating(
-        app,
-        "forgetting expired idempotency keys",
-        FORGET_EVERY.total_seconds(),
-        lambda: asyncio.to_thread(_forget_once, app),
-    )
 
 
 # What a command returns: status code, JSON content, Location.

@@ -34,14 +34,18 @@ class InModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def not_null(value: Any) -> Any:
+    """For partial updates: a field may be left out, but a required one may not be set to null."""
+    # Defaults are not validated, so this only sees an explicit null.
+    if value is None:
+        raise ValueError("may be left out or changed, but not set to null")
+    return value
+
+
 class UpdateModel(InModel):
     """A partial update; `version` is the version the editor read (or send `If-Match`)."""
 
     version: int | None = Field(default=None, ge=1, description="the version you read; a stale one gets 409")
-
-
-class OutModel(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 class Problem(BaseModel):

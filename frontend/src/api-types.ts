@@ -55,6 +55,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/layers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The live layers: names, titles, geometry, legend, and the events that update them */
+        get: operations["list_layers_api_v1_layers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/teams": {
         parameters: {
             query?: never;
@@ -3020,6 +3037,48 @@ export interface components {
          * @enum {string}
          */
         Insolation: "strong" | "moderate" | "slight";
+        /** LayerOut */
+        LayerOut: {
+            /**
+             * Name
+             * @description the layer's name in the stream's `layers` and its snapshot
+             * @example teams
+             */
+            name: string;
+            /**
+             * Entity Type
+             * @description the `entity_type` of the events that update it
+             * @example team
+             */
+            entity_type: string;
+            /**
+             * Title
+             * @example {
+             *       "en": "Rescue teams",
+             *       "zh-CN": "救援队伍"
+             *     }
+             */
+            title: {
+                [key: string]: string;
+            };
+            /**
+             * Geometry
+             * @enum {string}
+             */
+            geometry: "Point" | "LineString" | "Polygon" | "Geometry";
+            /**
+             * Path
+             * @description its paged GeoJSON layer, under /api/v1
+             * @example teams
+             */
+            path: string;
+            /**
+             * Drills
+             * @description a drill has its own features on it (ask with exercise_id)
+             */
+            drills: boolean;
+            legend: components["schemas"]["LegendOut"] | null;
+        };
         /** LayerPage[Feature[Annotated[Union[Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon, GeometryCollection], FieldInfo(annotation=NoneType, required=True, discriminator='type')], ClosureProperties]] */
         LayerPage_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____ClosureProperties__: {
             /** Bbox */
@@ -3416,6 +3475,11 @@ export interface components {
             /** Links */
             links: components["schemas"]["Link"][];
         };
+        /** LayersOut */
+        LayersOut: {
+            /** Layers */
+            layers: components["schemas"]["LayerOut"][];
+        };
         /**
          * Leg
          * @description A stretch of one road (or off the road network, to or from it) on a route.
@@ -3436,6 +3500,23 @@ export interface components {
             seconds: number;
             /** Metres */
             metres: number;
+        };
+        /** LegendOut */
+        LegendOut: {
+            /**
+             * Property
+             * @description the feature property the colours stand for
+             * @example status
+             */
+            property: string;
+            /**
+             * Values
+             * @example [
+             *       "available",
+             *       "dispatched"
+             *     ]
+             */
+            values: string[];
         };
         /**
          * LineString
@@ -5864,6 +5945,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["About"];
+                };
+            };
+        };
+    };
+    list_layers_api_v1_layers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayersOut"];
                 };
             };
         };

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from commandpost import geo
 from commandpost.depots.models import Depot, InventoryLine, Material
-from commandpost.schemas import InModel, LayerPage, PointIn, UpdateModel
+from commandpost.schemas import InModel, LayerPage, PointIn, UpdateModel, not_null
 
 # Stock is stored as NUMERIC(14, 3): thousandths of a unit, below 10^11.
 QUANTITY_MAX = 99_999_999_999.999
@@ -112,12 +112,7 @@ class DepotUpdate(UpdateModel):
     contact_name: str | None = Field(default=None, max_length=60)
     contact_phone: str | None = Field(default=None, max_length=40)
 
-    @field_validator("name", "operator", "location")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be changed but not removed")
-        return value
+    _required = field_validator("name", "operator", "location")(not_null)
 
 
 class StockSet(InModel):

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from commandpost.routing.service import Router
+from commandpost.web import ContextDep
 
-_router_lock = threading.Lock()
 
-
-def _router(request: Request) -> Router:
-    """The app's road router (made on first use when no background job made it at start-up)."""
-    router: Router | None = getattr(request.app.state, "router", None)
-    if router is None:
-        with _router_lock:
-            router = getattr(request.app.state, "router", None)
-            if router is None:
-                settings = getattr(request.app.state, "settings", None)
-                router = Router(max_off_road_m=settings.route_max_off_road_m) if settings else Router()
-                request.app.state.router = router
-    return router
+def _router(context: ContextDep) -> Router:
+    """This process's road router."""
+    return context.router
 
 
 RouterDep = Annotated[Router, Depends(_router)]

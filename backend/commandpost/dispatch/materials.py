@@ -30,11 +30,7 @@ from commandpost.resources import Page
 from commandpost.routing import service as routing
 
 WHAT = "material_request"
-_THOUSANDTH = Decimal("0.001")
-
-
-def _dec(value: float) -> Decimal:
-    return Decimal(str(value)).quantize(_THOUSANDTH)
+_dec = depots.exact_quantity
 
 
 def depot_names(session: Session, request: MaterialRequest) -> dict[int, str]:

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from commandpost.duty.models import DutyRole, DutyShift
-from commandpost.schemas import InModel, UpdateModel
+from commandpost.schemas import InModel, UpdateModel, not_null
 
 
 class ShiftCreate(InModel):
@@ -46,13 +46,7 @@ class ShiftUpdate(UpdateModel):
     ends_at: AwareDatetime | None = None
     rank: int | None = Field(default=None, ge=1, le=99)
 
-    @field_validator(*_REQUIRED)
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Defaults are not validated, so this only sees an explicit null.
-        if value is None:
-            raise ValueError("cannot be removed, only changed")
-        return value
+    _required = field_validator(*_REQUIRED)(not_null)
 
 
 def shift_entity(shift: DutyShift) -> dict[str, Any]:

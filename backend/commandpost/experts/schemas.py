@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from commandpost.experts.models import Expert
-from commandpost.schemas import InModel, UpdateModel
+from commandpost.schemas import InModel, UpdateModel, not_null
 
 
 def _topics(values: list[str] | None) -> list[str] | None:
@@ -65,13 +65,7 @@ class ExpertUpdate(UpdateModel):
 
     _fields = field_validator("fields")(_topics)
 
-    @field_validator(*_REQUIRED)
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Defaults are not validated, so this only sees an explicit null.
-        if value is None:
-            raise ValueError("cannot be removed, only changed")
-        return value
+    _required = field_validator(*_REQUIRED)(not_null)
 
 
 def expert_entity(expert: Expert) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, Field, field_validator
 from commandpost import geo
 from commandpost.hazards import gb18218
 from commandpost.hazards.models import HazardGrade, HazardSource, RiskColour
-from commandpost.schemas import InModel, LayerPage, SiteIn, UpdateModel
+from commandpost.schemas import InModel, LayerPage, SiteIn, UpdateModel, not_null
 
 _CAS = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$")
 
@@ -54,13 +54,6 @@ COLOUR_OF_GRADE: dict[HazardGrade, RiskColour] = {
     HazardGrade.III: RiskColour.yellow,
     HazardGrade.IV: RiskColour.blue,
 }
-
-
-def not_null(value: Any) -> Any:
-    """For partial updates: a field may be left out, but a required one may not be set to null."""
-    if value is None:
-        raise ValueError("may be left out but not set to null")
-    return value
 
 
 class ChemicalIn(InModel):

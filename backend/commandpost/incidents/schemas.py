@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from commandpost import geo
 from commandpost.incidents.models import Incident, IncidentStatus, IncidentType, ResponseLevel, TimelineEntry
-from commandpost.schemas import InModel, LayerPage, PointIn, UpdateModel
+from commandpost.schemas import InModel, LayerPage, PointIn, UpdateModel, not_null
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -55,13 +55,7 @@ class IncidentUpdate(UpdateModel):
     hazard_source_id: int | None = Field(default=None, ge=1)
     location: PointIn | None = None
 
-    @field_validator(*_REQUIRED)
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Defaults are not validated, so this only sees an explicit null.
-        if value is None:
-            raise ValueError("cannot be removed, only changed")
-        return value
+    _required = field_validator(*_REQUIRED)(not_null)
 
 
 class IncidentStatusChange(InModel):

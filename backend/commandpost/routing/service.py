@@ -367,9 +367,7 @@ def create(session: Session, *, data: ClosureCreate, router: Router, clock: Cloc
             raise InvalidInput(
                 f"a {data.kind.value} closure takes an area, not segment_id", field="segment_id"
             )
-        geom = geo.from_shape_4326(
-            geo.parse_geojson(data.area, field="area", allowed=("Polygon", "MultiPolygon"))
-        )
+        geom = geo.to_db(geo.parse_geojson(data.area, field="area", allowed=("Polygon", "MultiPolygon")))
     exercise_id = None
     if data.incident_id is not None:
         incident = session.get(Incident, data.incident_id)

@@ -28,6 +28,7 @@ from commandpost.sensors.schemas import (
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    ContextDep,
     GeoJSONResponse,
     IfMatchDep,
     PagingDep,
@@ -75,21 +76,23 @@ _READINGS_BODY: dict[str, Any] = {
     openapi_extra=_READINGS_BODY,
     response_model=ReadingsTaken,
 )
-async def ingest_readings(request: Request, clock: ClockDep, settings: SettingsDep) -> Response:
+async def ingest_readings(
+    request: Request, context: ContextDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
 
     def work() -> dict[str, Any]:
         parse = readings.parse_ndjson if kind in readings.NDJSON_TYPES else readings.parse_json
         batch = parse(raw)
-        with request.app.state.sessions() as db:
+        with context.sessions() as db:
             result = readings.ingest(
                 db, batch=batch, clock=clock, policy=alarms.Policy.from_settings(settings)
             )
             db.commit()
             return result.as_json()
 
-    return entity_response(await in_bulk_lane(request.app, work))
+    return entity_response(await in_bulk_lane(context, work))
 
 
 @router.get(

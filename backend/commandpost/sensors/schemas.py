@@ -9,8 +9,8 @@ from geojson_pydantic import Feature, Point
 from pydantic import AwareDatetime, BaseModel, Field, StrictInt, field_validator, model_validator
 
 from commandpost import geo
-from commandpost.hazards.schemas import CasNumber, not_null
-from commandpost.schemas import InModel, LayerPage, PointIn, UpdateModel
+from commandpost.hazards.schemas import CasNumber
+from commandpost.schemas import InModel, LayerPage, PointIn, UpdateModel, not_null
 from commandpost.sensors.models import Sensor, SensorKind, SensorState
 
 # Numeric(12, 3) holds values below 10⁹.

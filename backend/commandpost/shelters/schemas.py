@@ -9,8 +9,7 @@ from geojson_pydantic import Feature, Point
 from pydantic import BaseModel, Field, field_validator
 
 from commandpost import geo
-from commandpost.hazards.schemas import not_null
-from commandpost.schemas import InModel, LayerPage, PointIn, UpdateModel
+from commandpost.schemas import InModel, LayerPage, PointIn, UpdateModel, not_null
 from commandpost.shelters.models import Shelter
 
 

@@ -24,6 +24,7 @@ from commandpost.teams.schemas import (
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    ContextDep,
     GeoJSONResponse,
     IfMatchDep,
     PagingDep,
@@ -140,10 +141,10 @@ def change_status(
     response_model=PositionsTaken,
 )
 async def report_positions(
-    request: Request, body: PositionBatch, clock: ClockDep, settings: SettingsDep
+    context: ContextDep, body: PositionBatch, clock: ClockDep, settings: SettingsDep
 ) -> Response:
     def work() -> service.Moves:
-        with request.app.state.sessions() as db:
+        with context.sessions() as db:
             moves = service.report_positions(
                 db,
                 reports=body.positions,
@@ -153,7 +154,7 @@ async def report_positions(
             db.commit()
             return moves
 
-    moves = await in_bulk_lane(request.app, work)
+    moves = await in_bulk_lane(context, work)
     return entity_response(
         {"received": len(body.positions), "moved": len(moves.moved), "ignored": moves.ignored}
     )

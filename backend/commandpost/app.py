@@ -157,7 +157,7 @@ def create_app(
     )
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.include_router(health_router)
+    app.include_router(health_router, dependencies=[Depends(refuse_unknown_query)])
     for router in api_routers():
         # Every API route refuses query parameters it does not take (a filter never silently ignored).
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(refuse_unknown_query)])

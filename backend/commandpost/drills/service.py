@@ -18,10 +18,11 @@ from commandpost.drills.models import DrillSensorState, Exercise, ExerciseStatus
 from commandpost.errors import InvalidInput, InvalidTransition
 from commandpost.events import service as events
 from commandpost.hazards.models import HazardSource
+from commandpost.incidents import flows as incident_flows
 from commandpost.incidents import service as incidents
 from commandpost.incidents.schemas import IncidentCreate, IncidentUpdate
 from commandpost.roads.models import RoadSegment
-from commandpost.routing import service as closures
+from commandpost.routing import flows as closure_flows
 from commandpost.routing.models import ClosureKind
 from commandpost.routing.schemas import ClosureCreate
 from commandpost.sensors import alarms
@@ -412,7 +413,7 @@ def _fire(
         incident_id = refs["incidents"][spec["incident"]]
         # The scene's news is not an edit of what someone read: it applies to the incident as it is.
         current = incidents.get(session, incident_id=incident_id).version
-        incidents.update(
+        incident_flows.edit(
             session,
             incident_id=incident_id,
             changes=changes,
@@ -478,7 +479,7 @@ def _report(session: Session, exercise: Exercise, inject: Inject, *, clock: Cloc
             "reported_by": spec.get("reported_by"),
         }
     )
-    incident = incidents.create(session, data=data, clock=clock, exercise_id=exercise.id)
+    incident = incident_flows.report(session, data=data, clock=clock, exercise_id=exercise.id)
     return {"incident": incident.id}
 
 
@@ -497,7 +498,7 @@ def _closure(session: Session, exercise: Exercise, spec: dict[str, Any], *, cloc
     else:
         area = {"type": "Polygon", "coordinates": [spec["area"]]}
         bodies = [ClosureCreate.model_validate({"kind": ClosureKind.area, "area": area, **common})]
-    made = [closures.create(session, data=body, router=None, clock=clock)[0].id for body in bodies]
+    made = [closure_flows.close(session, data=body, router=None, clock=clock)[0].id for body in bodies]
     return {"closures": made}
 
 

@@ -11,10 +11,14 @@ from commandpost.incidents import timeline as history
 from commandpost.incidents.models import IncidentStatus, IncidentType
 from commandpost.incidents.schemas import (
     IncidentCreate,
+    IncidentFeature,
+    IncidentLayer,
     IncidentStatusChange,
     IncidentUpdate,
     NoteIn,
     Reopening,
+    Timeline,
+    TimelineItem,
     entry_dict,
     incident_feature,
 )
@@ -22,6 +26,7 @@ from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -42,7 +47,12 @@ def _full(db: Session, incident_id: int) -> Response:
     )
 
 
-@router.get("", summary="Incidents layer (GeoJSON FeatureCollection), newest first; drills left out")
+@router.get(
+    "",
+    summary="Incidents layer (GeoJSON FeatureCollection), newest first; drills left out",
+    response_model=IncidentLayer,
+    response_class=GeoJSONResponse,
+)
 def list_incidents(
     request: Request,
     db: SessionDep,
@@ -66,12 +76,23 @@ def list_incidents(
     return layer_response(request, page, incident_feature)
 
 
-@router.get("/{incident_id}", summary="One incident with its timeline (GeoJSON Feature; ETag = version)")
+@router.get(
+    "/{incident_id}",
+    summary="One incident with its timeline (GeoJSON Feature; ETag = version)",
+    response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
+)
 def get_incident(incident_id: int, db: SessionDep) -> Response:
     return _full(db, incident_id)
 
 
-@router.post("", status_code=201, summary="Report an incident (it starts as `reported`)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Report an incident (it starts as `reported`); in a drill with `exercise_id`",
+    response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
+)
 def create_incident(
     body: IncidentCreate,
     db: SessionDep,
@@ -80,7 +101,7 @@ def create_incident(
         default=None, ge=1, description="report it in this drill (which must exist and not be finished)"
     ),
 ) -> Response:
-    incident = service.create(
+    incident = flows.report(
         db, data=body, clock=drill.clock_for(db, exercise_id=exercise_id, wall=clock), exercise_id=exercise_id
     )
     db.commit()
@@ -88,11 +109,16 @@ def create_incident(
     return feature_response(feature, status_code=201, location=f"/api/v1/incidents/{incident.id}")
 
 
-@router.patch("/{incident_id}", summary="Edit an incident (send the version you read)")
+@router.patch(
+    "/{incident_id}",
+    summary="Edit an incident (send the version you read)",
+    response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
+)
 def update_incident(
     incident_id: int, body: IncidentUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
-    service.update(
+    flows.edit(
         db,
         incident_id=incident_id,
         changes=body,
@@ -107,6 +133,8 @@ def update_incident(
     "/{incident_id}/status",
     summary="Move an incident along its flow; closing is refused (409, listing them) while teams or "
     "reserved materials are still committed, unless `stand_down` releases them with it",
+    response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
 )
 def change_status(
     incident_id: int, body: IncidentStatusChange, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
@@ -124,7 +152,12 @@ def change_status(
     return _full(db, incident_id)
 
 
-@router.post("/{incident_id}/reopen", summary="Reopen a closed incident, saying why (it becomes confirmed)")
+@router.post(
+    "/{incident_id}/reopen",
+    summary="Reopen a closed incident, saying why (it becomes confirmed)",
+    response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
+)
 def reopen(
     incident_id: int, body: Reopening, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
@@ -140,13 +173,20 @@ def reopen(
     return _full(db, incident_id)
 
 
-@router.get("/{incident_id}/timeline", summary="The incident's log and events, oldest first")
+@router.get(
+    "/{incident_id}/timeline", summary="The incident's log and events, oldest first", response_model=Timeline
+)
 def get_timeline(incident_id: int, db: SessionDep) -> Response:
     items = history.timeline(db, incident_id=incident_id)
     return entity_response({"incident_id": incident_id, "items": items})
 
 
-@router.post("/{incident_id}/timeline", status_code=201, summary="Add a note to the incident's log")
+@router.post(
+    "/{incident_id}/timeline",
+    status_code=201,
+    summary="Add a note to the incident's log",
+    response_model=TimelineItem,
+)
 def add_note(incident_id: int, body: NoteIn, db: SessionDep, clock: ClockDep) -> Response:
     entry = service.add_note(db, incident_id=incident_id, text=body.text, author=body.author, clock=clock)
     db.commit()

@@ -543,3 +543,66 @@ def test_cli_runs_a_drill_and_writes_its_report(tmp_path: Path, backend: str) ->
     assert reported.returncode == 0, reported.stderr
     assert "快速演练" in html_file.read_text(encoding="utf-8")
     assert run_cli("drill", "run", str(tmp_path / "missing.yaml"), env=env).returncode == 2
+
+
+# --- evaluation: observations beside the measured times, improvement items tracked to done ----------
+
+
+def test_observations_sit_beside_the_measured_times_and_improvements_are_tracked_to_done(
+    client: TestClient, clock: FrozenClock, engine: Engine, district: None
+) -> None:
+    xid = client.post("/api/v1/exercises", json={"scenario": SCRIPTED}).json()["id"]
+    client.post(f"/api/v1/exercises/{xid}/start", json={"speed": 60})
+    clock.advance(timedelta(seconds=1, milliseconds=500))  # T+1:30
+    _fire(engine, xid, clock)
+    seen = {
+        "objective_id": "ack",
+        "evaluator": "评估员 李明",
+        "rating": "M",
+        "text": "值班员未听到报警提示音",
+    }
+    made = client.post(f"/api/v1/exercises/{xid}/observations", json=seen)
+    assert made.status_code == 201, made.text
+    assert made.json()["at"] == "2026-12-09T18:01:30+00:00"  # exercise time
+    unknown = client.post(f"/api/v1/exercises/{xid}/observations", json={**seen, "objective_id": "nope"})
+    assert unknown.status_code == 422 and unknown.json()["field"] == "objective_id"
+    client.post(f"/api/v1/exercises/{xid}/stop", json={})
+    late = client.post(f"/api/v1/exercises/{xid}/observations", json=seen)
+    assert late.status_code == 409  # the drill is over
+
+    due = (clock.now() + timedelta(days=30)).isoformat()
+    item = {
+        "objective_id": "ack",
+        "text": "值班室增加声光报警并复训",
+        "owner": "区应急管理局值班室",
+        "due_at": due,
+    }
+    first = client.post(f"/api/v1/exercises/{xid}/improvements", json=item).json()
+    second = client.post(
+        f"/api/v1/exercises/{xid}/improvements", json={**item, "text": "补充氯气泄漏处置卡", "due_at": due}
+    ).json()
+    assert (first["status"], second["status"]) == ("open", "open")
+    past = {**item, "due_at": (clock.now() - timedelta(days=1)).isoformat()}
+    assert client.post(f"/api/v1/exercises/{xid}/improvements", json=past).json()["field"] == "due_at"
+
+    report = client.get(f"/api/v1/exercises/{xid}/report").json()
+    ack = next(o for o in report["objectives"] if o["id"] == "ack")
+    assert ack["result"] == "missed"  # never acknowledged: the drill is over
+    assert [(o["evaluator"], o["rating"]) for o in ack["observations"]] == [("评估员 李明", "M")]
+    assert [i["text"] for i in report["improvement_plan"]] == [
+        "值班室增加声光报警并复训",
+        "补充氯气泄漏处置卡",
+    ]
+
+    clock.advance(timedelta(days=10))
+    done = client.post(f"/api/v1/improvement-items/{first['id']}/done", json={"by": "值班室主任"})
+    assert done.json()["status"] == "done"
+    assert client.post(f"/api/v1/improvement-items/{first['id']}/done", json={"by": "x"}).status_code == 409
+    clock.advance(timedelta(days=21))  # past the deadline
+    items = client.get("/api/v1/improvement-items", params={"exercise_id": xid}).json()
+    assert [i["status"] for i in items] == ["done", "overdue"]
+    assert [i["id"] for i in client.get("/api/v1/improvement-items", params={"open": "true"}).json()] == [
+        second["id"]
+    ]
+    page = client.get(f"/api/v1/exercises/{xid}/report.html").text
+    assert "值班员未听到报警提示音" in page and "overdue" in page

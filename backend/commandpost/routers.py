@@ -11,6 +11,7 @@ def api_routers() -> list[APIRouter]:
     from commandpost.depots.api import router as depots
     from commandpost.dispatch.api import assignments_router, plans_router
     from commandpost.dispatch.api import router as dispatch
+    from commandpost.drills.api import improvements_router as improvement_items
     from commandpost.drills.api import router as exercises
     from commandpost.duty.api import router as duty
     from commandpost.events.api import router as stream
@@ -52,5 +53,6 @@ def api_routers() -> list[APIRouter]:
         experts,
         duty,
         exercises,
+        improvement_items,
         stream,
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from commandpost.clock import Clock
@@ -13,7 +13,12 @@ from commandpost.drills.schemas import (
     DirectorAction,
     ExerciseCreate,
     ExerciseOut,
+    ImprovementDone,
+    ImprovementIn,
+    ImprovementOut,
     InjectOut,
+    ObservationIn,
+    ObservationOut,
     ReportOut,
     ScenarioIn,
     ScenarioProblem,
@@ -26,6 +31,7 @@ from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import ClockDep, SessionDep
 
 router = APIRouter(prefix="/exercises", tags=["drills"], responses=PROBLEM_RESPONSES)
+improvements_router = APIRouter(prefix="/improvement-items", tags=["drills"], responses=PROBLEM_RESPONSES)
 
 
 def _out(exercise: Exercise, wall: Clock) -> ExerciseOut:
@@ -114,3 +120,71 @@ def report_json(exercise_id: int, db: SessionDep, clock: ClockDep) -> ReportOut:
 )
 def report_html(exercise_id: int, db: SessionDep, clock: ClockDep) -> HTMLResponse:
     return HTMLResponse(report.to_html(report.build(db, exercise_id=exercise_id, wall=clock)))
+
+
+@router.post(
+    "/{exercise_id}/observations",
+    status_code=201,
+    summary="An evaluator's observation, on the exercise clock, tied to an objective and rated (P/S/M/U)",
+)
+def observe(exercise_id: int, body: ObservationIn, db: SessionDep, clock: ClockDep) -> ObservationOut:
+    observation = service.observe(
+        db,
+        exercise_id=exercise_id,
+        objective_id=body.objective_id,
+        evaluator=body.evaluator,
+        rating=body.rating,
+        text=body.text,
+        wall=clock,
+    )
+    db.commit()
+    return ObservationOut(**service.observation_dict(observation))
+
+
+@router.get("/{exercise_id}/observations", summary="The evaluators' observations, in exercise time")
+def observations(exercise_id: int, db: SessionDep) -> list[ObservationOut]:
+    return [
+        ObservationOut(**service.observation_dict(o))
+        for o in service.observations(db, exercise_id=exercise_id)
+    ]
+
+
+@router.post(
+    "/{exercise_id}/improvements",
+    status_code=201,
+    summary="An area for improvement: an item with an owner and a deadline, tracked to done",
+)
+def add_improvement(exercise_id: int, body: ImprovementIn, db: SessionDep, clock: ClockDep) -> ImprovementOut:
+    item = service.add_improvement(
+        db,
+        exercise_id=exercise_id,
+        objective_id=body.objective_id,
+        text=body.text,
+        owner=body.owner,
+        due_at=body.due_at,
+        clock=clock,
+        by=body.by,
+    )
+    db.commit()
+    return ImprovementOut(**service.improvement_dict(item, now=clock.now()))
+
+
+@improvements_router.get(
+    "", summary="Improvement items from every drill, soonest deadline first; overdue flagged"
+)
+def list_improvements(
+    db: SessionDep,
+    clock: ClockDep,
+    exercise_id: int | None = Query(default=None, description="only this drill's"),
+    open_only: bool = Query(default=False, alias="open", description="only those not done"),
+) -> list[ImprovementOut]:
+    now = clock.now()
+    items = service.improvements(db, exercise_id=exercise_id, open_only=open_only)
+    return [ImprovementOut(**service.improvement_dict(i, now=now)) for i in items]
+
+
+@improvements_router.post("/{item_id}/done", summary="Mark an improvement item done")
+def improvement_done(item_id: int, body: ImprovementDone, db: SessionDep, clock: ClockDep) -> ImprovementOut:
+    item = service.close_improvement(db, item_id=item_id, by=body.by, clock=clock)
+    db.commit()
+    return ImprovementOut(**service.improvement_dict(item, now=clock.now()))

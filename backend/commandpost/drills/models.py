@@ -73,3 +73,43 @@ class DrillSensorState(Base):
     state: Mapped[SensorState]
     last_value: Mapped[float | None] = mapped_column(Float)
     last_reading_at: Mapped[datetime | None]
+
+
+class Rating(StrEnum):
+    """HSEEP's exercise evaluation guide ratings (AQ/T 9009 asks for a graded judgement per item)."""
+
+    performed = "P"  # performed without challenges
+    some_challenges = "S"
+    major_challenges = "M"
+    unable = "U"  # unable to be performed
+
+
+class Observation(Base):
+    """What an evaluator saw, time-stamped in exercise time and tied to an objective."""
+
+    __tablename__ = "exercise_observations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exercise_id: Mapped[int] = mapped_column(ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
+    objective_id: Mapped[str | None] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(comment="exercise time it was seen")
+    evaluator: Mapped[str] = mapped_column(String(100))
+    rating: Mapped[Rating]
+    text: Mapped[str] = mapped_column(String(4000))
+
+
+class ImprovementItem(Versioned, Base):
+    """An area for improvement from a drill: an owner, a deadline on the platform clock, tracked to done."""
+
+    __tablename__ = "improvement_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exercise_id: Mapped[int] = mapped_column(ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
+    objective_id: Mapped[str | None] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(String(2000))
+    owner: Mapped[str] = mapped_column(String(100))
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime]

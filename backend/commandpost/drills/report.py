@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from commandpost.clock import Clock
 from commandpost.dispatch.models import Assignment
-from commandpost.drills import scenario
+from commandpost.drills import scenario, service
 from commandpost.drills.context import ExerciseClock, get
 from commandpost.drills.models import Exercise, ExerciseStatus, Inject
 from commandpost.events.models import Event
@@ -142,6 +142,13 @@ def build(session: Session, *, exercise_id: int, wall: Clock) -> dict[str, Any]:
     injects = list(
         session.scalars(select(Inject).where(Inject.exercise_id == exercise_id).order_by(Inject.seq))
     )
+    seen = [service.observation_dict(o) for o in service.observations(session, exercise_id=exercise_id)]
+    for objective in objectives:
+        objective["observations"] = [o for o in seen if o["objective_id"] == objective["id"]]
+    plan = [
+        service.improvement_dict(i, now=wall.now())
+        for i in service.improvements(session, exercise_id=exercise_id)
+    ]
     return {
         "exercise": {
             "id": exercise.id,
@@ -160,6 +167,8 @@ def build(session: Session, *, exercise_id: int, wall: Clock) -> dict[str, Any]:
             "incident_to_first_dispatch": _series(first_dispatch),
             "dispatch_to_on_scene": _series(to_scene),
         },
+        "observations": seen,
+        "improvement_plan": plan,
         "injects": {
             "planned": len(injects),
             "fired": sum(1 for i in injects if i.fired_at is not None),
@@ -289,6 +298,16 @@ def to_html(report: dict[str, Any]) -> str:
         f"<td>{_duration(s['median_s'])}</td><td>{_duration(s['max_s'])}</td></tr>"
         for name, s in report["response_times"].items()
     )
+    seen = "".join(
+        f"<tr><td>{_duration(_offset(o['at'], x['starts_at']))}</td><td>{e(o['objective_id'] or '')}</td>"
+        f"<td>{e(o['evaluator'])}</td><td>{e(o['rating'])}</td><td>{e(o['text'])}</td></tr>"
+        for o in report["observations"]
+    )
+    plan = "".join(
+        f"<tr class='{e(i['status'])}'><td>{e(i['text'])}</td><td>{e(i['objective_id'] or '')}</td>"
+        f"<td>{e(i['owner'])}</td><td>{e(i['due_at'])}</td><td>{e(i['status'])}</td></tr>"
+        for i in report["improvement_plan"]
+    )
     timeline = "".join(
         f"<tr><td>{_duration(t['offset_s'])}</td><td>{e(t['type'])}</td><td>{e(t['entity'])}</td>"
         f"<td>{e(t['summary'])}</td><td>{e(t['actor'] or '')}</td></tr>"
@@ -302,7 +321,7 @@ body{{font:14px/1.5 system-ui,sans-serif;margin:2em;color:#222}}
 table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}} th{{background:#f2f2f2}}
 tr.met td:last-child{{color:#17692b;font-weight:bold}}
-tr.missed td:last-child{{color:#b3261e;font-weight:bold}}
+tr.missed td:last-child,tr.overdue td:last-child{{color:#b3261e;font-weight:bold}}
 </style></head><body>
 <h1>演练评估报告（After-action report）</h1>
 <p>{e(x["name"])} · scenario <code>{e(x["scenario_id"])}</code> · {e(x["exercise_type"])} ·
@@ -311,7 +330,16 @@ exercise #{x["id"]} · {e(x["status"])} · began {e(x["starts_at"])} · elapsed 
 <table><tr><th>Objective</th><th>Capability</th><th>Target</th><th>Measured</th><th>Result</th></tr>{rows}</table>
 <h2>Response times</h2>
 <table><tr><th>Step</th><th>Done</th><th>Still waiting</th><th>Median</th><th>Longest</th></tr>{times}</table>
+<h2>Evaluators' observations</h2>
+<table><tr><th>Time</th><th>Objective</th><th>Evaluator</th><th>Rating</th><th>Observation</th></tr>{seen}</table>
 <h2>Timeline</h2>
 <table><tr><th>Time</th><th>Event</th><th>What</th><th>Summary</th><th>By</th></tr>{timeline}</table>
+<h2>Improvement plan</h2>
+<table><tr><th>Area for improvement</th><th>Objective</th><th>Owner</th><th>Due</th><th>Status</th></tr>
+{plan}</table>
 </body></html>
 """
+
+
+def _offset(at: str, starts_at: str) -> float:
+    return (datetime.fromisoformat(at) - datetime.fromisoformat(starts_at)).total_seconds()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
-from commandpost.drills.models import Inject
+from commandpost.drills.models import Inject, Rating
 from commandpost.schemas import InModel
 
 
@@ -92,3 +92,49 @@ class ReportOut(BaseModel):
     response_times: dict[str, Any]
     injects: dict[str, int]
     timeline: list[dict[str, Any]]
+    improvement_plan: list[dict[str, Any]]
+
+
+class ObservationIn(InModel):
+    objective_id: str | None = Field(
+        default=None, max_length=80, description="the scenario objective it is about"
+    )
+    evaluator: str = Field(min_length=1, max_length=100, examples=["评估员 李明"])
+    rating: Rating = Field(
+        description="P: performed without challenges, S: with some, M: with major, U: unable"
+    )
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class ObservationOut(BaseModel):
+    id: int
+    objective_id: str | None
+    at: str = Field(description="exercise time")
+    evaluator: str
+    rating: str
+    text: str
+
+
+class ImprovementIn(InModel):
+    objective_id: str | None = Field(default=None, max_length=80)
+    text: str = Field(min_length=1, max_length=2000, examples=["夜间值班确认预警超时：增加声光提醒并复训"])
+    owner: str = Field(min_length=1, max_length=100, examples=["区应急管理局 值班室"])
+    due_at: AwareDatetime = Field(description="deadline on the platform clock")
+    by: str | None = Field(default=None, max_length=100)
+
+
+class ImprovementOut(BaseModel):
+    id: int
+    exercise_id: int
+    objective_id: str | None
+    text: str
+    owner: str
+    due_at: str
+    status: str = Field(description="open, overdue (open past its deadline) or done")
+    done_at: str | None
+    done_by: str | None
+    version: int
+
+
+class ImprovementDone(InModel):
+    by: str = Field(min_length=1, max_length=100)

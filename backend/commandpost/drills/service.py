@@ -13,9 +13,17 @@ from commandpost import geo
 from commandpost.clock import Clock
 from commandpost.depots.models import Depot
 from commandpost.drills import scenario
-from commandpost.drills.context import ExerciseClock, get
-from commandpost.drills.models import DrillSensorState, Exercise, ExerciseStatus, Inject
-from commandpost.errors import InvalidInput, InvalidTransition
+from commandpost.drills.context import ExerciseClock, get, require_open
+from commandpost.drills.models import (
+    DrillSensorState,
+    Exercise,
+    ExerciseStatus,
+    ImprovementItem,
+    Inject,
+    Observation,
+    Rating,
+)
+from commandpost.errors import InvalidInput, InvalidTransition, NotFound
 from commandpost.events import service as events
 from commandpost.hazards.models import HazardSource
 from commandpost.incidents import flows as incident_flows
@@ -552,3 +560,174 @@ def drill_reading(
             session, peaks={sensor.id: after}, clock=clock, exercise_id=exercise_id, states=states
         )
     return outcome
+
+
+# --- evaluation: observations and the improvement plan ----------------------------------------------
+
+
+def _objective_ids(exercise: Exercise) -> list[str]:
+    return [o["id"] for o in exercise.scenario.get("objectives", [])]
+
+
+def _require_objective(exercise: Exercise, objective_id: str | None) -> None:
+    if objective_id is not None and objective_id not in _objective_ids(exercise):
+        known = ", ".join(_objective_ids(exercise)) or "none"
+        raise InvalidInput(
+            f"exercise {exercise.id} has no objective {objective_id!r} (it has: {known})",
+            field="objective_id",
+        )
+
+
+def observe(
+    session: Session,
+    *,
+    exercise_id: int,
+    objective_id: str | None,
+    evaluator: str,
+    rating: Rating,
+    text: str,
+    wall: Clock,
+) -> Observation:
+    """An evaluator's observation, stamped with the exercise clock; only while the drill is open."""
+    exercise = require_open(session, exercise_id=exercise_id)
+    _require_objective(exercise, objective_id)
+    clock = ExerciseClock.of(exercise, wall=wall)
+    observation = Observation(
+        exercise_id=exercise_id,
+        objective_id=objective_id,
+        at=clock.now(),
+        evaluator=evaluator,
+        rating=rating,
+        text=text,
+    )
+    session.add(observation)
+    session.flush()
+    events.record(
+        session,
+        type=f"{WHAT}.observation_recorded",
+        entity_type=WHAT,
+        entity_id=exercise_id,
+        payload={"observation": observation_dict(observation)},
+        clock=clock,
+        actor=evaluator,
+        exercise_id=exercise_id,
+    )
+    return observation
+
+
+def observations(session: Session, *, exercise_id: int) -> list[Observation]:
+    get(session, exercise_id=exercise_id)
+    stmt = (
+        select(Observation)
+        .where(Observation.exercise_id == exercise_id)
+        .order_by(Observation.at, Observation.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def observation_dict(o: Observation) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "objective_id": o.objective_id,
+        "at": o.at.isoformat(),
+        "evaluator": o.evaluator,
+        "rating": o.rating.value,
+        "text": o.text,
+    }
+
+
+IMPROVEMENT = "improvement_item"
+
+
+def add_improvement(
+    session: Session,
+    *,
+    exercise_id: int,
+    objective_id: str | None,
+    text: str,
+    owner: str,
+    due_at: datetime,
+    clock: Clock,
+    by: str | None = None,
+) -> ImprovementItem:
+    """An area for improvement from a drill becomes a task with an owner and a deadline on the
+    platform's (live) clock: the fix happens after the drill, in the real world."""
+    exercise = get(session, exercise_id=exercise_id)
+    _require_objective(exercise, objective_id)
+    now = clock.now()
+    if due_at <= now:
+        raise InvalidInput("the deadline must be in the future", field="due_at")
+    item = ImprovementItem(
+        exercise_id=exercise_id,
+        objective_id=objective_id,
+        text=text,
+        owner=owner,
+        due_at=due_at,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(item)
+    session.flush()
+    events.record(
+        session,
+        type=f"{IMPROVEMENT}.created",
+        entity_type=IMPROVEMENT,
+        entity_id=item.id,
+        payload={"item": improvement_dict(item, now=now)},
+        clock=clock,
+        actor=by,
+    )
+    return item
+
+
+def close_improvement(session: Session, *, item_id: int, by: str, clock: Clock) -> ImprovementItem:
+    """Mark an improvement item done (once)."""
+    item = session.get(ImprovementItem, item_id)
+    if item is None:
+        raise NotFound(f"improvement item {item_id} does not exist", field="id")
+    if item.done_at is not None:
+        raise InvalidTransition(
+            f"improvement item {item_id} was already done at {item.done_at.isoformat()}", field="status"
+        )
+    now = clock.now()
+    item.done_at, item.done_by, item.updated_at = now, by, now
+    session.flush()
+    events.record(
+        session,
+        type=f"{IMPROVEMENT}.done",
+        entity_type=IMPROVEMENT,
+        entity_id=item.id,
+        payload={"item": improvement_dict(item, now=now)},
+        clock=clock,
+        actor=by,
+    )
+    return item
+
+
+def improvements(
+    session: Session, *, exercise_id: int | None = None, open_only: bool = False
+) -> list[ImprovementItem]:
+    """Improvement items, soonest deadline first (one drill's, or all)."""
+    stmt = select(ImprovementItem).order_by(ImprovementItem.due_at, ImprovementItem.id)
+    if exercise_id is not None:
+        stmt = stmt.where(ImprovementItem.exercise_id == exercise_id)
+    if open_only:
+        stmt = stmt.where(ImprovementItem.done_at.is_(None))
+    return list(session.scalars(stmt))
+
+
+def improvement_dict(item: ImprovementItem, *, now: datetime) -> dict[str, Any]:
+    """An item as tracked: done, open, or overdue (open past its deadline on the platform clock)."""
+    status = "done" if item.done_at is not None else "overdue" if item.due_at < now else "open"
+    return {
+        "id": item.id,
+        "exercise_id": item.exercise_id,
+        "objective_id": item.objective_id,
+        "text": item.text,
+        "owner": item.owner,
+        "due_at": item.due_at.isoformat(),
+        "status": status,
+        "done_at": item.done_at.isoformat() if item.done_at else None,
+        "done_by": item.done_by,
+        "version": item.version,
+    }

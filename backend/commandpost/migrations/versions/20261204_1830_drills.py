@@ -1,4 +1,5 @@
-"""drill exercises: their clock, planned injects and detectors' drill states
+"""drill exercises: their clock, planned injects, detectors' drill states, evaluators' observations
+and improvement items
 
 Revision ID: 20261204_1830_drills
 Revises: 20261204_1800_threat_zones
@@ -75,9 +76,41 @@ def upgrade() -> None:
         sa.Column("last_reading_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("exercise_id", "sensor_id"),
     )
+    op.create_table(
+        "exercise_observations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("exercise_id", sa.Integer(), sa.ForeignKey("exercises.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("objective_id", sa.String(80), nullable=True),
+        sa.Column("at", UTCDateTime(), nullable=False, comment="exercise time it was seen"),
+        sa.Column("evaluator", sa.String(100), nullable=False),
+        sa.Column("rating", sa.Enum("P", "S", "M", "U", name="rating", native_enum=False, length=32), nullable=False),
+        sa.Column("text", sa.String(4000), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_exercise_observations_exercise_id", "exercise_observations", ["exercise_id"])
+    op.create_table(
+        "improvement_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("exercise_id", sa.Integer(), sa.ForeignKey("exercises.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("objective_id", sa.String(80), nullable=True),
+        sa.Column("text", sa.String(2000), nullable=False),
+        sa.Column("owner", sa.String(100), nullable=False),
+        sa.Column("due_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("done_at", UTCDateTime(), nullable=True),
+        sa.Column("done_by", sa.String(100), nullable=True),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_improvement_items_exercise_id", "improvement_items", ["exercise_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_improvement_items_exercise_id", table_name="improvement_items")
+    op.drop_table("improvement_items")
+    op.drop_index("ix_exercise_observations_exercise_id", table_name="exercise_observations")
+    op.drop_table("exercise_observations")
     op.drop_table("exercise_sensor_states")
     op.drop_index("ix_exercise_injects_exercise_id", table_name="exercise_injects")
     op.drop_table("exercise_injects")

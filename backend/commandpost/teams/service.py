@@ -27,6 +27,7 @@ from commandpost.teams.models import (
     TeamTier,
 )
 from commandpost.teams.schemas import PositionReport, TeamCreate, TeamUpdate, UnitPosition, team_feature
+from commandpost.zones import geofence
 
 WHAT = "team"
 
@@ -269,8 +270,14 @@ def _apply(session: Session, fixes: list[_Fix], *, clock: Clock, actor: str | No
             ignored.append({"index": fix.index, "team": fix.team_id, "reason": SUPERSEDED})
     ids = sorted(newest)
     # Row locks in id order: two gateways reporting one unit apply one after the other.
-    stmt = select(Team.id, Team.position_at).where(_among(session, Team.id, ids)).order_by(Team.id)
-    stored = {r.id: r.position_at for r in session.execute(stmt.with_for_update())}
+    stmt = (
+        select(Team.id, Team.position_at, Team.position)
+        .where(_among(session, Team.id, ids))
+        .order_by(Team.id)
+    )
+    rows_before = session.execute(stmt.with_for_update()).all()
+    stored = {r.id: r.position_at for r in rows_before}
+    were = {r.id: geo.wkb_point(r.position.data) if r.position is not None else None for r in rows_before}
     missing = next((f for f in fixes if f.team_id not in stored), None)
     if missing is not None:
         raise InvalidInput(
@@ -291,6 +298,7 @@ def _apply(session: Session, fixes: list[_Fix], *, clock: Clock, actor: str | No
     rows = {r.id: r for r in _move(session, fresh)}
     moved = []
     entries: list[tuple[int | None, dict[str, Any]]] = []
+    crossings: list[geofence.Moved] = []
     for fix in fresh:
         # A row has the Team's attribute names, which is all team_feature reads.
         feature = team_feature(cast(Team, rows[fix.team_id]))
@@ -302,9 +310,19 @@ def _apply(session: Session, fixes: list[_Fix], *, clock: Clock, actor: str | No
         }
         entries.append((fix.team_id, payload))
         moved.append(feature)
+        crossings.append(
+            geofence.Moved(
+                team_id=fix.team_id,
+                before=were.get(fix.team_id),
+                after=(fix.report.lon, fix.report.lat),
+                feature=feature,
+            )
+        )
     events.record_many(
         session, type=f"{WHAT}.moved", entity_type=WHAT, entries=entries, clock=clock, actor=actor
     )
+    # A team reporting itself inside an active threat zone is warned at once, in the same commit.
+    geofence.warn_entering(session, moved=crossings, clock=clock, actor=actor)
     return Moves(moved=moved, ignored=ignored)
 
 

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 
+from commandpost.dispatch.http import RouterDep
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import ClockDep, SessionDep, SettingsDep
-from commandpost.zones import service
+from commandpost.zones import flows, service
 from commandpost.zones.models import ZoneStatus
 from commandpost.zones.schemas import (
     ClearZones,
@@ -109,30 +110,44 @@ def get_inside(zone_id: int, db: SessionDep, settings: SettingsDep) -> InsideOut
 @router.post(
     "/{zone_id}/clear",
     response_model=ZoneCollection,
-    summary="Clear a zone and the others drawn with it (the same model run)",
+    summary="Clear a zone and the others drawn with it (the same model run); its roads reopen",
 )
-def clear_zone(zone_id: int, body: ClearZones, db: SessionDep, clock: ClockDep) -> ZoneCollection:
-    cleared = service.clear(db, zone_id=zone_id, reason=body.reason, by=body.by, clock=clock)
-    out = ZoneCollection(features=[ZoneFeature.model_validate(service.zone_feature(z)) for z in cleared])
+def clear_zone(
+    zone_id: int, body: ClearZones, db: SessionDep, clock: ClockDep, road_router: RouterDep
+) -> ZoneCollection:
+    done = flows.clear(db, zone_id=zone_id, reason=body.reason, by=body.by, clock=clock, router=road_router)
+    out = _collection(done)
     db.commit()
     return out
+
+
+def _collection(done: flows.Outcome) -> ZoneCollection:
+    return ZoneCollection(
+        features=[ZoneFeature.model_validate(service.zone_feature(z)) for z in done.zones],
+        rerouted_assignments=done.rerouted,
+        warned_teams=done.warned,
+    )
 
 
 @incident_zones.post(
     "/{incident_id}/threat-zones",
     status_code=201,
     response_model=ZoneCollection,
-    summary="Model a release for an incident and keep its zones (at the incident's place unless told)",
+    summary="Model a release for an incident and keep its zones (at the incident's place unless told); "
+    "roads inside close, teams on their way are re-routed, teams inside are warned",
 )
 def save_zones(
     incident_id: int,
     db: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
+    road_router: RouterDep,
     body: ThreatZoneModelIn = Body(discriminator="model"),
 ) -> ZoneCollection:
-    zones = service.save(db, incident_id=incident_id, request=body, settings=settings, clock=clock)
-    out = ZoneCollection(features=[ZoneFeature.model_validate(service.zone_feature(z)) for z in zones])
+    done = flows.draw(
+        db, incident_id=incident_id, request=body, settings=settings, clock=clock, router=road_router
+    )
+    out = _collection(done)
     db.commit()
     return out
 

@@ -158,6 +158,9 @@ class ZoneProperties(BaseModel):
     cleared_at: datetime | None
     cleared_by: str | None
     exercise_id: int | None
+    closure_id: int | None = Field(
+        default=None, description="the danger-zone closure keeping routes out while the zone is active"
+    )
 
 
 class ZoneFeature(BaseModel):
@@ -170,6 +173,12 @@ class ZoneFeature(BaseModel):
 class ZoneCollection(BaseModel):
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[ZoneFeature]
+    rerouted_assignments: list[int] = Field(
+        default_factory=list, description="assignments of teams on their way given a new route by this change"
+    )
+    warned_teams: list[int] = Field(
+        default_factory=list, description="teams standing inside the zones drawn, each sent a warning"
+    )
 
 
 class ClearZones(InModel):

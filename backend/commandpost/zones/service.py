@@ -539,6 +539,7 @@ def zone_feature(zone: ThreatZone) -> dict[str, Any]:
             "cleared_at": zone.cleared_at.isoformat() if zone.cleared_at else None,
             "cleared_by": zone.cleared_by,
             "exercise_id": zone.exercise_id,
+            "closure_id": zone.closure_id,
         },
     }
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
 
+from commandpost.dispatch.http import RouterDep
 from commandpost.resources import Page
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.sensors import alarms, readings, service
@@ -33,6 +34,7 @@ from commandpost.web import (
     in_bulk_lane,
     layer_response,
 )
+from commandpost.zones import wind
 
 router = APIRouter(prefix="/sensors", tags=["sensors"], responses=PROBLEM_RESPONSES)
 
@@ -68,7 +70,9 @@ _READINGS_BODY: dict[str, Any] = {
     summary="Ingest a batch of readings (JSON, or JSON lines as application/x-ndjson); all or nothing",
     openapi_extra=_READINGS_BODY,
 )
-async def ingest_readings(request: Request, clock: ClockDep, settings: SettingsDep) -> Response:
+async def ingest_readings(
+    request: Request, clock: ClockDep, settings: SettingsDep, road_router: RouterDep
+) -> Response:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
 
@@ -78,6 +82,10 @@ async def ingest_readings(request: Request, clock: ClockDep, settings: SettingsD
         with request.app.state.sessions() as db:
             result = readings.ingest(
                 db, batch=batch, clock=clock, policy=alarms.Policy.from_settings(settings)
+            )
+            # Threat zones follow a weather station's wind in the same commit as its reading.
+            wind.follow_stations(
+                db, station_ids=result.wind_stations, settings=settings, clock=clock, router=road_router
             )
             db.commit()
             return result.as_json()

@@ -7,15 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 
 from commandpost.dispatch.http import RouterDep
+from commandpost.incidents import service as incidents
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import ClockDep, SessionDep, SettingsDep
-from commandpost.zones import flows, service
+from commandpost.zones import flows, service, wind
 from commandpost.zones.models import ZoneStatus
 from commandpost.zones.schemas import (
     ClearZones,
     InsideOut,
     ThreatZoneModelIn,
     ThreatZoneModelOut,
+    WindChange,
+    WindIn,
     ZoneCollection,
     ZoneFeature,
 )
@@ -162,3 +165,39 @@ def list_zones(
 ) -> ZoneCollection:
     zones = service.list_for_incident(db, incident_id=incident_id, status=status)
     return ZoneCollection(features=[ZoneFeature.model_validate(service.zone_feature(z)) for z in zones])
+
+
+@incident_zones.get(
+    "/{incident_id}/wind",
+    response_model=WindChange,
+    summary="The incident's wind: the officer's, else the nearest weather station's latest (null if neither)",
+)
+def get_wind(incident_id: int, db: SessionDep, settings: SettingsDep) -> WindChange:
+    incident = incidents.get(db, incident_id=incident_id)
+    return WindChange(wind=wind.of_incident(db, incident=incident, settings=settings))
+
+
+@incident_zones.put(
+    "/{incident_id}/wind",
+    response_model=WindChange,
+    summary="Type the scene's wind (or hand it back to the stations); zones drawn for another wind follow it",
+)
+def put_wind(
+    incident_id: int,
+    body: WindIn,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    road_router: RouterDep,
+) -> WindChange:
+    now, done = wind.set_wind(
+        db, incident_id=incident_id, data=body, settings=settings, clock=clock, router=road_router
+    )
+    out = WindChange(
+        wind=now,
+        redrawn=[ZoneFeature.model_validate(service.zone_feature(z)) for z in done.zones],
+        rerouted_assignments=done.rerouted,
+        warned_teams=done.warned,
+    )
+    db.commit()
+    return out

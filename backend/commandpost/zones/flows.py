@@ -4,6 +4,7 @@ teams inside; clearing it reopens the roads."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import shapely
 from sqlalchemy import select
@@ -59,17 +60,30 @@ def close_roads(
     return dispatch.reroute(session, net=net, clock=clock, reason=f"threat zone {head.id}", actor=actor)
 
 
-def warn_teams_inside(
-    session: Session, *, zones: list[ThreatZone], clock: Clock, actor: str | None
-) -> list[int]:
-    """Warn every team standing inside the zones just drawn (`team.zone_warning`)."""
+def _teams_inside(session: Session, zones: list[ThreatZone]) -> list[Team]:
     areas = [a for a in (geo.from_db(z.area) for z in zones) if a is not None]
     union = shapely.union_all(areas)
-    inside = session.scalars(
-        select(Team).where(db.intersects_filter(session, Team.position, union.wkt)).order_by(Team.id)
-    ).all()
+    return list(
+        session.scalars(
+            select(Team).where(db.intersects_filter(session, Team.position, union.wkt)).order_by(Team.id)
+        ).all()
+    )
+
+
+def warn_teams_inside(
+    session: Session,
+    *,
+    zones: list[ThreatZone],
+    clock: Clock,
+    actor: str | None,
+    already: frozenset[int] = frozenset(),
+) -> list[int]:
+    """Warn every team standing inside the zones just drawn (`team.zone_warning`), but those
+    `already` warned for them."""
     teams = []
-    for team in inside:
+    for team in _teams_inside(session, zones):
+        if team.id in already:
+            continue
         at = routing.point_of(team.position)
         teams.append((team.id, (at.x, at.y), team_feature(team)))
     return geofence.warn_inside(session, zones=zones, teams=teams, clock=clock, actor=actor)
@@ -92,6 +106,32 @@ def draw(
     rerouted = close_roads(session, zones=zones, router=router, clock=clock, actor=request.by)
     warned = warn_teams_inside(session, zones=zones, clock=clock, actor=request.by)
     return Outcome(zones=zones, rerouted=rerouted, warned=warned)
+
+
+def redraw(
+    session: Session,
+    *,
+    zones: list[ThreatZone],
+    request: service.Request,
+    why: dict[str, Any],
+    settings: Settings,
+    clock: Clock,
+    router: routing.Router,
+    actor: str | None,
+) -> Outcome:
+    """Redraw a run's zones for a changed input (the wind): each zone keeps its id and level and gets
+    its new shape (`zone.updated`); the closure follows it, and teams newly inside are warned."""
+    inside_before = frozenset(t.id for t in _teams_inside(session, zones))
+    redrawn = service.redraw(
+        session, zones=zones, request=request, why=why, settings=settings, clock=clock, actor=actor
+    )
+    if not redrawn:
+        return Outcome(zones=[])
+    for closure_id in sorted({z.closure_id for z in zones if z.closure_id is not None}):
+        routing.lift(session, closure_id=closure_id, router=router, clock=clock, actor=actor)
+    rerouted = close_roads(session, zones=zones, router=router, clock=clock, actor=actor)
+    warned = warn_teams_inside(session, zones=zones, clock=clock, actor=actor, already=inside_before)
+    return Outcome(zones=redrawn, rerouted=rerouted, warned=warned)
 
 
 def clear(

@@ -204,3 +204,34 @@ class InsideOut(BaseModel):
     shelters: list[InsideItem]
     road_segments: list[InsideItem]
     hazard_sources: list[InsideItem]
+
+
+class WindIn(InModel):
+    """The wind an officer reads at the scene, or `use_station` to go back to the nearest station's."""
+
+    speed_ms: float | None = Field(default=None, gt=0, le=60, description="m/s at 10 m", examples=[4.0])
+    from_deg: float | None = Field(
+        default=None, ge=0, lt=360, description="the direction it blows FROM, ° from north", examples=[90]
+    )
+    use_station: bool = Field(default=False, description="forget the typed wind: follow the nearest station")
+    by: str | None = Field(default=None, max_length=100, examples=["值班员 林晓"])
+
+
+class WindOut(BaseModel):
+    speed_ms: float
+    from_deg: float
+    source: Literal["officer", "station"]
+    station_id: int | None = None
+    station_ref: str | None = None
+    distance_m: float | None = Field(default=None, description="from the incident to the station")
+    at: datetime | None = Field(default=None, description="when it was typed or measured")
+    by: str | None = None
+
+
+class WindChange(BaseModel):
+    """An incident's wind after a change, and the zones redrawn because of it."""
+
+    wind: WindOut | None
+    redrawn: list[ZoneFeature] = Field(default_factory=list, description="zones redrawn for the new wind")
+    rerouted_assignments: list[int] = Field(default_factory=list)
+    warned_teams: list[int] = Field(default_factory=list)

@@ -553,8 +553,12 @@ def save(
         raise Conflict(f"incident {incident_id} is closed: no new zones", field="incident_id")
     if request.location is None and request.hazard_source_id is None:
         # The incident's own place, when the officer names no other.
-        request = request.model_copy(update={"location": geo.to_geojson(incident.location)})
+        request = type(request).model_validate(
+            {**request.model_dump(exclude_none=True), "location": geo.to_geojson(incident.location)}
+        )
     result = model(session, request=request, settings=settings, clock=clock)
+    # The request as posted: what the run is redrawn from when the wind changes.
+    asked = request.model_dump(mode="json", exclude_none=True)
     run_id = str(uuid.uuid4())
     source = geo.to_db(geo.parse_geojson(result.source, field="location"))
     zones: list[ThreatZone] = []
@@ -574,7 +578,7 @@ def save(
             at_least=out.at_least,
             area=geo.to_db(geo.parse_geojson(out.geometry, field="geometry")),
             source=source,
-            inputs={**result.inputs, "limits": result.limits},
+            inputs={**result.inputs, "limits": result.limits, "request": asked},
             reference=result.reference,
             status=ZoneStatus.active,
             created_at=clock.now(),
@@ -594,6 +598,45 @@ def save(
         )
         zones.append(zone)
     return zones
+
+
+def redraw(
+    session: Session,
+    *,
+    zones: list[ThreatZone],
+    request: Request,
+    why: dict[str, Any],
+    settings: Settings,
+    clock: Clock,
+    actor: str | None,
+) -> list[ThreatZone]:
+    """Rerun a run's model with changed inputs; each zone of a level the new run still reaches takes
+    its new shape (`zone.updated`, saying why). Returns the zones redrawn."""
+    result = model(session, request=request, settings=settings, clock=clock)
+    asked = request.model_dump(mode="json", exclude_none=True)
+    by_level = {z.level: z for z in result.zones if z.geometry is not None}
+    redrawn = []
+    for zone in zones:
+        out = by_level.get(zone.level)
+        if out is None or out.geometry is None:
+            continue
+        zone.area = geo.from_shape_4326(geo.parse_geojson(out.geometry, field="geometry"))
+        zone.label, zone.distance_m, zone.at_least = out.label, out.distance_m, out.at_least
+        zone.threshold, zone.threshold_unit, zone.basis = out.threshold, out.threshold_unit, out.basis
+        zone.inputs = {**result.inputs, "limits": result.limits, "request": asked}
+        session.flush()
+        resources.record_change(
+            session,
+            entity_type=WHAT,
+            row=zone,
+            action="updated",
+            payload={"why": why},
+            feature=zone_feature(zone),
+            clock=clock,
+            actor=actor,
+        )
+        redrawn.append(zone)
+    return redrawn
 
 
 def list_for_incident(session: Session, *, incident_id: int, status: ZoneStatus | None) -> list[ThreatZone]:

@@ -1,4 +1,5 @@
-"""threat zones close roads: each zone remembers the danger-zone closure drawn with it
+"""threat zones close roads (each zone remembers its danger-zone closure); weather stations report
+the wind direction; an officer may type an incident's wind
 
 Revision ID: 20261204_1830_zone_geofence
 Revises: 20261204_1800_threat_zones
@@ -9,6 +10,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import commandpost.db
 
 revision: str = "20261204_1830_zone_geofence"
 down_revision: str | Sequence[str] | None = "20261204_1800_threat_zones"
@@ -29,6 +32,25 @@ def upgrade() -> None:
         ),
     )
 
+    op.add_column(
+        "sensors",
+        sa.Column("last_direction_deg", sa.Float(), nullable=True, comment="weather station: wind from, °"),
+    )
+    op.add_column("incidents", sa.Column("wind_speed_ms", sa.Float(), nullable=True))
+    op.add_column("incidents", sa.Column("wind_from_deg", sa.Float(), nullable=True))
+    op.add_column("incidents", sa.Column("wind_set_by", sa.String(length=100), nullable=True))
+    op.add_column(
+        "incidents", sa.Column("wind_set_at", commandpost.db.UTCDateTime(timezone=True), nullable=True)
+    )
+
 
 def downgrade() -> None:
-    op.drop_column("threat_zones", "closure_id")
+    for table, column in (
+        ("incidents", "wind_set_at"),
+        ("incidents", "wind_set_by"),
+        ("incidents", "wind_from_deg"),
+        ("incidents", "wind_speed_ms"),
+        ("sensors", "last_direction_deg"),
+        ("threat_zones", "closure_id"),
+    ):
+        op.drop_column(table, column)

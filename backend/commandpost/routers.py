@@ -16,6 +16,7 @@ def api_routers() -> list[APIRouter]:
     from commandpost.experts.api import router as experts
     from commandpost.hazards.api import router as hazard_sources
     from commandpost.incidents.api import router as incidents
+    from commandpost.layers import router as layers
     from commandpost.roads.api import router as roads
     from commandpost.routing.api import router as closures
     from commandpost.routing.api import routes
@@ -28,6 +29,7 @@ def api_routers() -> list[APIRouter]:
     from commandpost.zones.api import router as threat_zones
 
     return [
+        layers,
         teams,
         basemap,
         depots,

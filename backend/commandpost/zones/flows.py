@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from commandpost import db, geo
 from commandpost.clock import Clock
 from commandpost.config import Settings
-from commandpost.dispatch import service as dispatch
+from commandpost.routing import flows as closing
 from commandpost.routing import service as routing
 from commandpost.routing.models import ClosureKind
 from commandpost.routing.schemas import ClosureCreate
@@ -40,7 +40,7 @@ def close_roads(
     areas = [a for a in (geo.from_db(z.area) for z in zones) if a is not None]
     union = shapely.union_all(areas)
     head = zones[0]
-    closure, net = routing.create(
+    closure, rerouted = closing.close(
         session,
         data=ClosureCreate.model_validate(
             {
@@ -57,7 +57,7 @@ def close_roads(
     for zone in zones:
         zone.closure_id = closure.id
     session.flush()
-    return dispatch.reroute(session, net=net, clock=clock, reason=f"threat zone {head.id}", actor=actor)
+    return rerouted
 
 
 def _teams_inside(session: Session, zones: list[ThreatZone]) -> list[Team]:
@@ -128,6 +128,7 @@ def redraw(
     if not redrawn:
         return Outcome(zones=[])
     for closure_id in sorted({z.closure_id for z in zones if z.closure_id is not None}):
+        # Lifted without re-routing: teams are re-routed once, on the network with the new closure.
         routing.lift(session, closure_id=closure_id, router=router, clock=clock, actor=actor)
     rerouted = close_roads(session, zones=zones, router=router, clock=clock, actor=actor)
     warned = warn_teams_inside(session, zones=zones, clock=clock, actor=actor, already=inside_before)
@@ -147,9 +148,5 @@ def clear(
     zones = service.clear(session, zone_id=zone_id, reason=reason, by=by, clock=clock)
     rerouted: list[int] = []
     for closure_id in sorted({z.closure_id for z in zones if z.closure_id is not None}):
-        closure, net = routing.lift(session, closure_id=closure_id, router=router, clock=clock, actor=by)
-        if net is not None:
-            rerouted += dispatch.reroute(
-                session, net=net, clock=clock, reason=f"closure {closure.id} lifted", actor=by
-            )
+        rerouted += closing.lift(session, closure_id=closure_id, router=router, clock=clock, actor=by)[1]
     return Outcome(zones=zones, rerouted=rerouted)

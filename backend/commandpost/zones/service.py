@@ -620,7 +620,7 @@ def redraw(
         out = by_level.get(zone.level)
         if out is None or out.geometry is None:
             continue
-        zone.area = geo.from_shape_4326(geo.parse_geojson(out.geometry, field="geometry"))
+        zone.area = geo.to_db(geo.parse_geojson(out.geometry, field="geometry"))
         zone.label, zone.distance_m, zone.at_least = out.label, out.distance_m, out.at_least
         zone.threshold, zone.threshold_unit, zone.basis = out.threshold, out.threshold_unit, out.basis
         zone.inputs = {**result.inputs, "limits": result.limits, "request": asked}

@@ -10,9 +10,10 @@ from commandpost.dispatch.http import RouterDep
 from commandpost.incidents import service as incidents
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import ClockDep, SessionDep, SettingsDep
-from commandpost.zones import flows, service, wind
+from commandpost.zones import alarm, flows, service, wind
 from commandpost.zones.models import ZoneStatus
 from commandpost.zones.schemas import (
+    AcceptProposal,
     ClearZones,
     InsideOut,
     ThreatZoneModelIn,
@@ -94,6 +95,45 @@ def get_proposal(
         settings=settings,
         clock=clock,
     )
+
+
+@router.get(
+    "/proposal/for-warning",
+    response_model=ThreatZoneModelOut,
+    summary="The zone proposed on an orange or red warning at a source holding a toxic chemical "
+    "(wind: given, else the nearest weather station's)",
+)
+def get_warning_proposal(
+    warning_id: int,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    wind_speed_ms: Annotated[float | None, Query(gt=0, le=60)] = None,
+    wind_from_deg: Annotated[float | None, Query(ge=0, lt=360)] = None,
+) -> ThreatZoneModelOut:
+    return alarm.proposal(
+        db,
+        warning_id=warning_id,
+        wind_speed_ms=wind_speed_ms,
+        wind_from_deg=wind_from_deg,
+        settings=settings,
+        clock=clock,
+    )
+
+
+@router.post(
+    "/proposal/accept",
+    status_code=201,
+    response_model=ZoneCollection,
+    summary="Keep the zone proposed on a warning: for its incident (reported at the source if it has none)",
+)
+def accept_proposal(
+    body: AcceptProposal, db: SessionDep, settings: SettingsDep, clock: ClockDep, road_router: RouterDep
+) -> ZoneCollection:
+    done = alarm.accept(db, data=body, settings=settings, clock=clock, router=road_router)
+    out = _collection(done)
+    db.commit()
+    return out
 
 
 @router.get("/{zone_id}", response_model=ZoneFeature, summary="One stored threat zone (GeoJSON Feature)")

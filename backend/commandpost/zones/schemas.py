@@ -235,3 +235,12 @@ class WindChange(BaseModel):
     redrawn: list[ZoneFeature] = Field(default_factory=list, description="zones redrawn for the new wind")
     rerouted_assignments: list[int] = Field(default_factory=list)
     warned_teams: list[int] = Field(default_factory=list)
+
+
+class AcceptProposal(InModel):
+    """Keep the zone proposed on an orange or red warning (the wind as proposed unless given)."""
+
+    warning_id: int = Field(ge=1)
+    wind_speed_ms: float | None = Field(default=None, gt=0, le=60)
+    wind_from_deg: float | None = Field(default=None, ge=0, lt=360)
+    by: str | None = Field(default=None, max_length=100, examples=["值班员 林晓"])

@@ -472,6 +472,20 @@ def proposal(
 ) -> ThreatZoneModelOut:
     """The ERG zone to propose for a hazard source: a large spill of its worst toxic chemical (the largest
     β·q/Q among those with a UN number and a level of concern), from the largest Table 3 container."""
+    request, name = proposed_request(
+        session, hazard_source_id=hazard_source_id, wind_speed_ms=wind_speed_ms, wind_from_deg=wind_from_deg
+    )
+    out = model(session, request=request, settings=settings, clock=clock)
+    out.inputs["proposed_for"] = name
+    if request.container is not None:
+        out.inputs["container_from"] = "bulk storage: the largest container ERG Table 3 lists"
+    return out
+
+
+def proposed_request(
+    session: Session, *, hazard_source_id: int, wind_speed_ms: float, wind_from_deg: float
+) -> tuple[ErgIn, str]:
+    """The ERG request `proposal` runs, and the chemical it is for."""
     source = hazards.get(session, source_id=hazard_source_id)
     try:
         lines = list(hazards.grading(source).lines)
@@ -500,11 +514,7 @@ def proposal(
         wind_speed_ms=wind_speed_ms,
         wind_from_deg=wind_from_deg,
     )
-    out = model(session, request=request, settings=settings, clock=clock)
-    out.inputs["proposed_for"] = name
-    if offered:
-        out.inputs["container_from"] = "bulk storage: the largest container ERG Table 3 lists"
-    return out
+    return request, name
 
 
 # ------------------------------------------------------------------------------- zones of an incident

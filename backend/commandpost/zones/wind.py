@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection
 
 from pydantic import TypeAdapter
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,11 @@ _REQUEST: TypeAdapter[service.Request] = TypeAdapter(ThreatZoneModelIn)
 
 
 def _nearest_station(session: Session, incident: Incident, settings: Settings) -> WindOut | None:
-    at = routing.point_of(incident.location)
+    return at_point(session, at=routing.point_of(incident.location), settings=settings)
+
+
+def at_point(session: Session, *, at: BaseGeometry, settings: Settings) -> WindOut | None:
+    """The latest wind of the weather station nearest to `at` (within `wind_station_max_m`), if any."""
     best: tuple[float, Sensor] | None = None
     stations = session.scalars(
         select(Sensor).where(

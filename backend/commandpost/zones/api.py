@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from commandpost.dispatch.http import RouterDep
 from commandpost.incidents import service as incidents
 from commandpost.schemas import PROBLEM_RESPONSES
-from commandpost.web import ClockDep, SessionDep, SettingsDep
+from commandpost.web import (
+    BBoxDep,
+    ClockDep,
+    GeoJSONResponse,
+    PagingDep,
+    SessionDep,
+    SettingsDep,
+    layer_response,
+)
 from commandpost.zones import alarm, flows, service, wind
 from commandpost.zones.models import ZoneStatus
 from commandpost.zones.schemas import (
@@ -22,10 +30,31 @@ from commandpost.zones.schemas import (
     WindIn,
     ZoneCollection,
     ZoneFeature,
+    ZoneLayer,
 )
 
 router = APIRouter(prefix="/threat-zones", tags=["threat zones"], responses=PROBLEM_RESPONSES)
 incident_zones = APIRouter(prefix="/incidents", tags=["threat zones"], responses=PROBLEM_RESPONSES)
+
+
+@router.get(
+    "",
+    summary="Threat zones layer (GeoJSON FeatureCollection): active zones, newest first; drills left out",
+    response_model=ZoneLayer,
+    response_class=GeoJSONResponse,
+)
+def list_all_zones(
+    request: Request,
+    db: SessionDep,
+    paging: PagingDep,
+    bbox: BBoxDep,
+    status: ZoneStatus | None = ZoneStatus.active,
+    exercise_id: int | None = Query(default=None, description="show this drill's zones instead of live ones"),
+) -> Response:
+    page = service.list_zones(
+        db, bbox=bbox, status=status, exercise_id=exercise_id, limit=paging.limit, offset=paging.offset
+    )
+    return layer_response(request, page, service.zone_feature)
 
 
 @router.post(

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, Tag
 
-from commandpost.schemas import InModel, PointIn
+from commandpost.schemas import InModel, Link, PointIn
 from commandpost.zones.modelling.erg import Container, Spill
 from commandpost.zones.modelling.plume import Insolation, Stability, Terrain
 
@@ -143,6 +143,9 @@ class ZoneProperties(BaseModel):
     run_id: str = Field(description="zones from one model run share it")
     model: str
     level: str
+    concern: Literal["severe", "serious", "mild"] = Field(
+        description="the level of concern the map colours it by: severe, serious or mild"
+    )
     label: str
     threshold: float | None
     threshold_unit: str | None
@@ -244,3 +247,13 @@ class AcceptProposal(InModel):
     wind_speed_ms: float | None = Field(default=None, gt=0, le=60)
     wind_from_deg: float | None = Field(default=None, ge=0, lt=360)
     by: str | None = Field(default=None, max_length=100, examples=["值班员 林晓"])
+
+
+class ZoneLayer(BaseModel):
+    """A page of the threat-zones layer, with OGC API-style counts and links."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[ZoneFeature]
+    numberMatched: int = Field(description="zones matching the query, all pages")
+    numberReturned: int = Field(description="zones on this page")
+    links: list[Link]

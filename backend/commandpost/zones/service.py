@@ -6,6 +6,7 @@ import functools
 import math
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -522,6 +523,55 @@ def proposed_request(
 WHAT = "zone"
 
 
+class Concern(StrEnum):
+    """How bad it is inside a zone: what the map colours it by, whatever the model."""
+
+    severe = "severe"  # deaths likely: ERG isolation, AEGL-3, 37.5 kW/m², ≥ 3 psi
+    serious = "serious"  # serious or lasting harm: ERG protective action, AEGL-2, 12.5 kW/m², 1 psi
+    mild = "mild"  # discomfort, glass breakage, the public end points: AEGL-1, 5 kW/m², 0.5 psi
+
+
+def concern_of(zone: ThreatZone) -> Concern:
+    """A zone's level of concern, from its level and threshold."""
+    level, threshold = zone.level, zone.threshold
+    if level == "isolation":
+        return Concern.severe
+    if level == "protective_action":
+        return Concern.serious
+    if zone.threshold_unit == "kW/m²" and threshold is not None:
+        return Concern.severe if threshold >= 37.5 else Concern.serious if threshold >= 12.5 else Concern.mild
+    if zone.threshold_unit == "kPa" and threshold is not None:
+        psi_1 = round(blast.PSI_KPA, 2)  # as the threshold is stored
+        return (
+            Concern.severe if threshold >= 20.7 else Concern.serious if threshold >= psi_1 else Concern.mild
+        )
+    if level.endswith("-3") or level == "IDLH":
+        return Concern.severe
+    return Concern.serious if level.endswith("-2") else Concern.mild
+
+
+def list_zones(
+    session: Session,
+    *,
+    bbox: geo.BBox | None = None,
+    status: ZoneStatus | None = ZoneStatus.active,
+    exercise_id: int | None = None,
+    limit: int,
+    offset: int = 0,
+) -> resources.Page[ThreatZone]:
+    """Live zones (or one drill's, given `exercise_id`) in the box, active ones unless told; newest first."""
+    stmt = select(ThreatZone).order_by(ThreatZone.id.desc())
+    if exercise_id is None:
+        stmt = stmt.where(ThreatZone.exercise_id.is_(None))
+    else:
+        stmt = stmt.where(ThreatZone.exercise_id == exercise_id)
+    if status is not None:
+        stmt = stmt.where(ThreatZone.status == status)
+    if bbox is not None:
+        stmt = stmt.where(db.bbox_filter(session, ThreatZone.__table__.c.area, bbox))
+    return resources.page(session, stmt, limit=limit, offset=offset)
+
+
 def zone_feature(zone: ThreatZone) -> dict[str, Any]:
     """A stored zone as a GeoJSON Feature (what the events carry and the routes return)."""
     return {
@@ -534,6 +584,7 @@ def zone_feature(zone: ThreatZone) -> dict[str, Any]:
             "run_id": zone.run_id,
             "model": zone.model,
             "level": zone.level,
+            "concern": str(concern_of(zone)),
             "label": zone.label,
             "threshold": zone.threshold,
             "threshold_unit": zone.threshold_unit,

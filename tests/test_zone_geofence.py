@@ -162,11 +162,26 @@ def test_a_team_reporting_a_position_inside_an_active_zone_is_warned_once_per_en
     assert batch.status_code == 200, batch.text
     assert warnings_of(engine) == [(driver, "entered"), (fleet[0], "entered")]
 
+    # A dispatcher placing a team inside (an edit, not a report) warns it too.
+    placed = client.patch(
+        f"/api/v1/teams/{fleet[1]}",
+        json={"position": {"type": "Point", "coordinates": list(SOUTH_1200M)}},
+        headers={"If-Match": '"1"'},
+    )
+    assert placed.status_code == 200, placed.text
+    assert warnings_of(engine)[-1] == (fleet[1], "entered")
+    client.patch(
+        f"/api/v1/teams/{fleet[1]}",
+        json={"position": {"type": "Point", "coordinates": list(SOUTH_3KM)}},
+        headers={"If-Match": '"2"'},
+    )
+    assert len(warnings_of(engine)) == 3
+
     # Once cleared, the zone warns no one.
     client.post(f"/api/v1/threat-zones/{drawn['features'][0]['id']}/clear", json={})
     clock.advance(timedelta(seconds=5))
     report(client, fleet[1], SOUTH_1KM)
-    assert len(warnings_of(engine)) == 2
+    assert len(warnings_of(engine)) == 3
 
 
 def test_the_warning_reaches_the_dashboard_stream_at_once(

@@ -104,21 +104,22 @@ def update(
     """Edit a team's record, refusing an edit made on a stale version."""
     team = get(session, team_id=team_id)
     values = _columns(changes.model_dump(mode="json", exclude_unset=True, exclude={"version"}))
+    was = geo.wkb_point(team.position.data) if team.position is not None else None
     if "position" in values:
         values["position_at"] = clock.now()
     values["updated_at"] = clock.now()
     resources.update_versioned(
         session, team, changes=values, expected_version=expected_version, snapshot=team_feature, what=WHAT
     )
+    feature = team_feature(team)
     resources.record_change(
-        session,
-        entity_type=WHAT,
-        row=team,
-        action="updated",
-        feature=team_feature(team),
-        clock=clock,
-        actor=actor,
+        session, entity_type=WHAT, row=team, action="updated", feature=feature, clock=clock, actor=actor
     )
+    now_at = geo.wkb_point(values["position"].data) if values.get("position") is not None else None
+    if now_at is not None:
+        # A dispatcher placing a team inside an active zone warns it too.
+        moved = geofence.Moved(team_id=team.id, before=was, after=now_at, feature=feature)
+        geofence.warn_entering(session, moved=[moved], clock=clock, actor=actor)
     return team
 
 

@@ -473,6 +473,7 @@ const labels: Record<Lang, Record<string, Record<string, string>>> = {
       temperature: "温度",
       pressure: "压力",
       liquid_level: "液位",
+      weather_station: "气象站",
     },
   },
   en: {
@@ -577,6 +578,7 @@ const labels: Record<Lang, Record<string, Record<string, string>>> = {
       temperature: "temperature",
       pressure: "pressure",
       liquid_level: "liquid level",
+      weather_station: "weather station",
     },
   },
 };

@@ -606,3 +606,27 @@ def test_observations_sit_beside_the_measured_times_and_improvements_are_tracked
     ]
     page = client.get(f"/api/v1/exercises/{xid}/report.html").text
     assert "值班员未听到报警提示音" in page and "overdue" in page
+
+
+def test_a_drill_warning_waits_on_the_exercise_clock_before_going_up_the_roster(
+    client: TestClient, clock: FrozenClock, engine: Engine, district: None
+) -> None:
+    """A drill set in April, played in November: its red warning is seconds old in exercise time, so
+    nobody on the roster is called for it on wall-clock time; it waits as the drill's clock runs."""
+    from commandpost.warnings import service as warnings
+
+    april = _text("h06-chlorine-leak.yaml").replace("2026-12-10T01:30:00+08:00", "2026-04-04T10:00:00+08:00")
+    xid = client.post("/api/v1/exercises", json={"scenario": april}).json()["id"]
+    client.post(f"/api/v1/exercises/{xid}/start", json={"speed": 60})
+    clock.advance(timedelta(seconds=3))  # T+3:00: the chlorine detectors at their second alarm
+    _fire(engine, xid, clock)
+    red = client.get("/api/v1/warnings", params={"exercise_id": xid}).json()["features"]
+    assert [w["properties"]["level"] for w in red] == ["red"]
+    with db.make_sessionmaker(engine)() as session:
+        assert warnings.escalate_unacknowledged(session, clock=clock, after=timedelta(minutes=5)) == []
+        session.commit()
+    client.post(f"/api/v1/exercises/{xid}/pause", json={})
+    clock.advance(timedelta(hours=1))  # paused: the drill's time stands still
+    with db.make_sessionmaker(engine)() as session:
+        assert warnings.escalate_unacknowledged(session, clock=clock, after=timedelta(minutes=5)) == []
+    assert client.get(f"/api/v1/warnings/{red[0]['id']}").json()["properties"]["roster_calls"] in (None, [])

@@ -460,8 +460,9 @@ def call_chain(session: Session, *, at: datetime) -> list[DutyShift]:
 
 def escalate_unacknowledged(session: Session, *, clock: Clock, after: timedelta) -> list[dict[str, Any]]:
     """An orange or red warning nobody acknowledged for `after` goes to the next person on the duty
-    roster, then the leader on duty: one step each `after`, each step an event saying to whom."""
-    now = clock.now()
+    roster, then the leader on duty: one step each `after`, each step an event saying to whom. A
+    drill's warning waits on its exercise clock (paused, stopped or sped up with the drill)."""
+    wall = clock
     stmt = (
         select(Warning)
         .where(Warning.status == WarningStatus.active, Warning.level.in_(MUST_ACKNOWLEDGE))
@@ -477,12 +478,17 @@ def escalate_unacknowledged(session: Session, *, clock: Clock, after: timedelta)
                 .order_by(Event.id)
             )
         )
+        clock = drill.clock_of(session, exercise_id=warning.exercise_id, clock=wall)
+        now = clock.now()
         since, called, last_call = _waiting(history)
         if since is None or now - (last_call or since) < after:
             continue
-        if chain is None:
-            chain = call_chain(session, at=now)
-        nxt = next((s for s in chain if s.person not in called), None)
+        if warning.exercise_id is not None:
+            roster = call_chain(session, at=now)
+        else:
+            chain = chain if chain is not None else call_chain(session, at=now)
+            roster = chain
+        nxt = next((s for s in roster if s.person not in called), None)
         if nxt is None:
             continue  # everyone on duty has been called; the warning stays on every screen
         step = len(called) + 1

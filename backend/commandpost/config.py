@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     )
     # The district's bounding box (from gis_data/district_boundary.geojson) grown by this margin:
     # incidents and positions outside it are refused as typos, not 12,000 km dispatches.
-    operating_area_margin_km: float = Field(default=30, ge=0)
+    operating_area_margin_km: float = Field(default=100, ge=0)
     district_bbox: tuple[float, float, float, float] = Field(
         default=DISTRICT_BBOX, description="minLon, minLat, maxLon, maxLat of the district (WGS 84)"
     )

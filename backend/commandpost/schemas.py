@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Generic, TypeVar
 
 from geojson_pydantic import Feature, FeatureCollection, LineString, MultiPolygon, Point, Polygon
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 
 from commandpost import geo
 from commandpost.errors import InvalidGeometry, InvalidInput
@@ -61,22 +61,28 @@ class InModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Number fields are strict: `"118.9"` or `true` is a client bug, not a value (an int still
+        fits a float field)."""
+        super().__pydantic_init_subclass__(**kwargs)
+        changed = False
+        for info in cls.model_fields.values():
+            if _is_number(info.annotation) and not any(isinstance(m, Strict) for m in info.metadata):
+                info.metadata.append(Strict())
+                changed = True
+        if changed:
+            cls.model_rebuild(force=True)
+
     @model_validator(mode="before")
     @classmethod
-    def _numbers_are_numbers(cls, data: Any) -> Any:
-        """A number field takes a JSON number: `"118.9"` or `true` is a client bug, not a value."""
+    def _no_nul(cls, data: Any) -> Any:
+        """PostgreSQL text cannot hold NUL, and no name or note needs one: refused on both backends."""
         if isinstance(data, dict):
             for name, info in cls.model_fields.items():
-                value = data.get(info.alias or name)
-                if _has_nul(value):
-                    # PostgreSQL text cannot hold NUL, and no name or note needs one: refused on both.
+                if _has_nul(data.get(info.alias or name)):
                     raise InvalidInput(
                         f"{info.alias or name}: text may not contain NUL characters", field=info.alias or name
-                    )
-                if isinstance(value, bool | str) and _is_number(info.annotation):
-                    raise InvalidInput(
-                        f"{info.alias or name}: a number is expected, got {type(value).__name__} {value!r}",
-                        field=info.alias or name,
                     )
         return data
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from commandpost import geo
 from commandpost.drills import context as drill
 from commandpost.incidents import flows, service
 from commandpost.incidents import timeline as history
@@ -30,6 +31,7 @@ from commandpost.web import (
     IfMatchDep,
     PagingDep,
     SessionDep,
+    SettingsDep,
     entity_response,
     expected_version,
     feature_response,
@@ -97,10 +99,14 @@ def create_incident(
     body: IncidentCreate,
     db: SessionDep,
     clock: ClockDep,
+    settings: SettingsDep,
     exercise_id: int | None = Query(
         default=None, ge=1, description="report it in this drill (which must exist and not be finished)"
     ),
 ) -> Response:
+    geo.check_operating_area(
+        geo.parse_geojson(body.location, field="location"), settings.operating_area, field="location"
+    )
     incident = flows.report(
         db, data=body, clock=drill.clock_for(db, exercise_id=exercise_id, wall=clock), exercise_id=exercise_id
     )

@@ -85,14 +85,22 @@ def test_drill_incidents_stay_off_the_live_layer(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
     report(client, title="live")
+    scenario = (
+        'format: commandpost-scenario/1\nid: tiny\ntitle: t\nsetting: {start: "2026-11-22T10:00:00+08:00"}\n'
+        "injects: [{at: 0, kind: wind, wind_from_deg: 90}]\n"
+    )
+    exercise_id = client.post("/api/v1/exercises", json={"scenario": scenario}).json()["id"]
     incidents.create(
-        session, data=IncidentCreate.model_validate({**LEAK, "title": "drill"}), clock=clock, exercise_id=7
+        session,
+        data=IncidentCreate.model_validate({**LEAK, "title": "drill"}),
+        clock=clock,
+        exercise_id=exercise_id,
     )
     session.commit()
     assert [f["properties"]["title"] for f in client.get("/api/v1/incidents").json()["features"]] == ["live"]
-    drill = client.get("/api/v1/incidents", params={"exercise_id": 7}).json()
+    drill = client.get("/api/v1/incidents", params={"exercise_id": exercise_id}).json()
     assert [f["properties"]["title"] for f in drill["features"]] == ["drill"]
-    assert drill["features"][0]["properties"]["exercise_id"] == 7
+    assert drill["features"][0]["properties"]["exercise_id"] == exercise_id
 
 
 def test_hazard_source_must_exist(client: TestClient, session: Session) -> None:

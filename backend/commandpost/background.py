@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from commandpost import idempotency
 from commandpost.clock import Clock
 from commandpost.config import Settings
+from commandpost.drills import runner
 from commandpost.events import relay
 from commandpost.events.stream import Hub
 from commandpost.routing.service import Router
@@ -107,5 +108,6 @@ def schedule(
                 FORGET_EVERY.total_seconds(),
                 lambda: asyncio.to_thread(idempotency.forget_expired, sessions, clock=clock, keep=keep),
             ),
+            runner.running(sessions, clock=clock, settings=settings),
         ]
     return started

@@ -161,6 +161,110 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             feed.kill()
 
 
+def cmd_drill_validate(args: argparse.Namespace, settings: Settings) -> int:
+    """Every problem of a scenario file at once (exit 2), or its parsed summary."""
+    from commandpost.drills import scenario
+
+    path = Path(args.file)
+    if not path.is_file():
+        return _fail(f"no scenario file at {path}")
+    parsed = scenario.read(path)
+    if not parsed.problems and db.missing_database(settings) is None:
+        # The district's teams, depots, detectors and roads are checked where a database is at hand.
+        from commandpost.drills import service
+
+        engine = db.make_engine(settings)
+        try:
+            with db.make_sessionmaker(engine, read_only=True)() as session:
+                service.check_district(session, parsed)
+        finally:
+            engine.dispose()
+    if parsed.problems:
+        for problem in parsed.problems:
+            print(problem, file=sys.stderr)
+        count = len(parsed.problems)
+        print(f"{path}: {count} problem{'s' if count > 1 else ''}", file=sys.stderr)
+        return 2
+    print(json.dumps(scenario.summary(parsed.data), ensure_ascii=False, indent=1))
+    return 0
+
+
+def cmd_drill_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Create an exercise from a scenario and play it at `--speed`, printing each inject as it fires."""
+    import time
+    from datetime import timedelta
+
+    from commandpost.drills import report, service
+    from commandpost.sensors.alarms import Policy
+
+    path = Path(args.file)
+    if not path.is_file():
+        return _fail(f"no scenario file at {path}")
+    _require_database(settings)
+    wall = SystemClock()
+    engine = db.make_engine(settings)
+    try:
+        sessions = db.make_sessionmaker(engine)
+        with sessions() as session:
+            exercise = service.create(
+                session,
+                text=path.read_text(encoding="utf-8"),
+                file=str(path),
+                clock=wall,
+                by="commandpost drill run",
+            )
+            service.start(session, exercise_id=exercise.id, wall=wall, speed=args.speed)
+            session.commit()
+            exercise_id = exercise.id
+        print(
+            f"exercise {exercise_id} started at ×{args.speed:g}: dashboard /?exercise={exercise_id}",
+            flush=True,
+        )
+        policy = Policy.from_settings(settings)
+        while True:
+            with sessions() as session:
+                for inject in service.fire_due(session, exercise_id=exercise_id, wall=wall, policy=policy):
+                    label = inject.key or inject.spec.get("sensor") or inject.spec.get("incident") or ""
+                    print(f"T+{timedelta(seconds=round(inject.offset_s))} {inject.kind} {label}", flush=True)
+                session.commit()
+                due = service.next_due_wall(session, exercise_id=exercise_id, wall=wall)
+            if due is None:
+                break
+            time.sleep(min(max((due - wall.now()).total_seconds(), 0.0), 1.0))
+        with sessions() as session:
+            if not args.leave_running:
+                service.stop(session, exercise_id=exercise_id, wall=wall, by="commandpost drill run")
+                session.commit()
+            built = report.build(session, exercise_id=exercise_id, wall=wall)
+        print(
+            json.dumps(
+                {"exercise": exercise_id, "objectives": built["objectives"]}, ensure_ascii=False, indent=1
+            )
+        )
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_drill_report(args: argparse.Namespace, settings: Settings) -> int:
+    """An exercise's after-action report, as JSON or a self-contained HTML page."""
+    from commandpost.drills import report
+
+    _require_database(settings)
+    engine = db.make_engine(settings)
+    try:
+        with db.make_sessionmaker(engine, read_only=True)() as session:
+            built = report.build(session, exercise_id=args.id, wall=SystemClock())
+    finally:
+        engine.dispose()
+    text = report.to_html(built) if args.format == "html" else json.dumps(built, ensure_ascii=False, indent=1)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
 def _describe(settings: Settings) -> str:
     where = (
         "SpatiaLite " + settings.database_url.removeprefix("sqlite:///") if settings.is_sqlite else "PostGIS"
@@ -228,7 +332,49 @@ def parser() -> argparse.ArgumentParser:
         help="serve without the simulated feed (detectors go offline when nothing reports)",
     )
     demo.set_defaults(run=cmd_demo)
+    drill = sub.add_parser(
+        "drill",
+        help="check, play and report drill scenarios (scenarios/*.yaml)",
+        description="Drill exercises played from scenario files (format: scenarios/README.md).",
+    )
+    drills = drill.add_subparsers(dest="drill_command", required=True, metavar="DRILL_COMMAND")
+    validate = drills.add_parser(
+        "validate",
+        help="check a scenario file: every problem with its line and field (exit 2), or its summary",
+        description="Check a scenario file against scenarios/scenario.schema.json (and, when the "
+        "database exists, the district's teams, depots, detectors and roads).",
+    )
+    validate.add_argument("file", help="a scenario file, e.g. scenarios/h06-chlorine-leak.yaml")
+    validate.set_defaults(run=cmd_drill_validate)
+    run = drills.add_parser(
+        "run",
+        help="create an exercise from a scenario and play its injects",
+        description="Create an exercise and play its injects on its own clock, printing each as it fires; "
+        "participants act on the dashboard at /?exercise=<id>.",
+    )
+    run.add_argument("file", help="a scenario file")
+    run.add_argument("--speed", type=_speed, default=1.0, help="exercise clock speed, 1 to 60 (default 1)")
+    run.add_argument(
+        "--leave-running", action="store_true", help="leave the exercise running after the last inject"
+    )
+    run.set_defaults(run=cmd_drill_run)
+    rep = drills.add_parser(
+        "report",
+        help="an exercise's after-action report",
+        description="The after-action report of an exercise.",
+    )
+    rep.add_argument("id", type=int, help="the exercise id")
+    rep.add_argument("--format", choices=["json", "html"], default="json")
+    rep.add_argument("--output", "-o", help="write it to this file instead of standard output")
+    rep.set_defaults(run=cmd_drill_report)
     return root
+
+
+def _speed(text: str) -> float:
+    value = float(text)
+    if not 1 <= value <= 60:
+        raise argparse.ArgumentTypeError("the speed is between 1 and 60")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -215,9 +215,8 @@ LAYERS: tuple[Layer, ...] = (
         title_en="Road closures",
         geometry="Geometry",
         path="closures",
-        rows=lambda session, bbox, exercise_id: _seen_in(
-            exercise_id, routing.list_closures(session, bbox=bbox, active=True, limit=ALL).items
-        ),
+        # Closures in force (the default), live ones and the drill's own.
+        rows=_live_and_drill(routing.list_closures),
         features=_each(closure_feature),
         drills=True,
     ),

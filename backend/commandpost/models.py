@@ -3,6 +3,7 @@
 from commandpost.basemap.models import MapFeature
 from commandpost.depots.models import Depot, InventoryLine, Material
 from commandpost.dispatch.models import Assignment  # noqa: F401 - registers every dispatch table
+from commandpost.drills.models import Exercise
 from commandpost.duty.models import DutyShift
 from commandpost.events.models import Event
 from commandpost.experts.models import Expert
@@ -21,6 +22,7 @@ __all__ = [
     "Depot",
     "DutyShift",
     "Event",
+    "Exercise",
     "Expert",
     "HazardSource",
     "IdempotencyKey",

@@ -11,6 +11,8 @@ def api_routers() -> list[APIRouter]:
     from commandpost.depots.api import router as depots
     from commandpost.dispatch.api import assignments_router, plans_router
     from commandpost.dispatch.api import router as dispatch
+    from commandpost.drills.api import improvements_router as improvement_items
+    from commandpost.drills.api import router as exercises
     from commandpost.duty.api import router as duty
     from commandpost.events.api import router as stream
     from commandpost.experts.api import router as experts
@@ -50,5 +52,7 @@ def api_routers() -> list[APIRouter]:
         warnings,
         experts,
         duty,
+        exercises,
+        improvement_items,
         stream,
     ]

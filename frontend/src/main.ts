@@ -24,6 +24,7 @@ import {
   type ServerMessage,
 } from "./types";
 import { DetailsPanel } from "./ui/details";
+import { DirectorConsole } from "./ui/director";
 import { WarningFeed } from "./ui/feed";
 import { IncidentPanel } from "./ui/incidents";
 import { LayerPanel } from "./ui/layers";
@@ -193,6 +194,15 @@ function renderStats(): void {
   );
 }
 
+// In drill mode the banner carries the director's console (the server refuses what a drill may not do).
+const director: { root: HTMLElement; console: DirectorConsole | null } = (() => {
+  const root = h("span", { class: "director" });
+  return {
+    root,
+    console: exerciseId === null ? null : new DirectorConsole(root, exerciseId, (error) => app.fail(error)),
+  };
+})();
+
 function renderChrome(): void {
   document.documentElement.lang = getLang() === "zh" ? "zh-CN" : "en";
   fill(byId("title"), t("app.title"));
@@ -210,14 +220,17 @@ function renderChrome(): void {
     fill(
       banner,
       h("span", null, t("drill.banner", { id: exerciseId })),
+      director.root,
       h("a", { href: location.pathname, class: "drill-exit" }, t("drill.exit")),
     );
+    director.console?.render();
   }
   renderStats();
   renderConnection();
 }
 
 document.body.classList.toggle("drill", exerciseId !== null);
+if (director.console !== null) director.console.start();
 byId("lang").addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh", storage));
 byId("toggle-left").addEventListener("click", () => document.body.classList.toggle("left-open"));
 onLangChange(renderChrome);

@@ -21,6 +21,7 @@ from commandpost import resources
 from commandpost.clock import Clock
 from commandpost.dispatch.models import Assignment, ChecklistItem, ResponsePlan
 from commandpost.dispatch.schemas import ActionDone, PlanPut, checklist_entity, plan_entity
+from commandpost.drills import context as drill
 from commandpost.errors import Conflict, InvalidInput, NotFound
 from commandpost.events import service as events
 from commandpost.incidents import service as incidents
@@ -226,6 +227,8 @@ def open_checklist(session: Session, *, incident: Incident, at: datetime) -> lis
 def checklist(session: Session, *, incident_id: int, clock: Clock) -> dict[str, Any]:
     """The incident's checklist, oldest deadline first, with what is overdue now."""
     incident = incidents.get(session, incident_id=incident_id)
+    # A drill's checklist runs on its exercise clock: deadlines, overdue flags, completion times.
+    clock = drill.clock_of(session, exercise_id=incident.exercise_id, clock=clock)
     plan, _, assumed = plan_for(session, incident)
     items = session.scalars(
         select(ChecklistItem)
@@ -252,6 +255,8 @@ def complete(
 ) -> ChecklistItem:
     """Mark one checklist action done (once), logging who did it."""
     incident = incidents.get(session, incident_id=incident_id)
+    # A drill's checklist runs on its exercise clock: deadlines, overdue flags, completion times.
+    clock = drill.clock_of(session, exercise_id=incident.exercise_id, clock=clock)
     item = session.get(ChecklistItem, item_id)
     if item is None or item.incident_id != incident_id:
         raise NotFound(f"incident {incident_id} has no checklist action {item_id}", field="item_id")

@@ -24,6 +24,7 @@ from commandpost.clock import Clock
 from commandpost.dispatch import equipment, plans
 from commandpost.dispatch.models import Assignment, AssignmentStatus
 from commandpost.dispatch.schemas import StagingRequest, TeamStep, assignment_feature
+from commandpost.drills import context as drill
 from commandpost.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from commandpost.incidents import service as incidents
 from commandpost.incidents.models import Incident
@@ -511,6 +512,7 @@ def assign(
     other active assignment. The team row is locked while deciding, and a unique index on active
     assignments per team stops a second dispatcher racing for the same team."""
     incident = _open_incident(session, incident_id)
+    clock = drill.clock_of(session, exercise_id=incident.exercise_id, clock=clock)
     team = session.scalars(
         select(Team).where(Team.id == team_id).with_for_update().execution_options(populate_existing=True)
     ).one_or_none()
@@ -605,6 +607,7 @@ def advance(
     """Move an assignment and its team one step: dispatched → en route → on scene → returning →
     available (the job is done); `available` before reaching the scene recalls the team."""
     assignment = get(session, incident_id=incident_id, assignment_id=assignment_id, lock=True)
+    clock = drill.clock_of(session, exercise_id=assignment.exercise_id, clock=clock)
     before = assignment.status
     following = _STEPS[step].get(before)
     if not assignment.active or following is None:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from commandpost import geo
+from commandpost.drills import context as drill
 from commandpost.incidents import flows, service
 from commandpost.incidents import timeline as history
 from commandpost.incidents.models import IncidentStatus, IncidentType
@@ -90,15 +91,25 @@ def get_incident(incident_id: int, db: SessionDep) -> Response:
 @router.post(
     "",
     status_code=201,
-    summary="Report an incident (it starts as `reported`)",
+    summary="Report an incident (it starts as `reported`); in a drill with `exercise_id`",
     response_model=IncidentFeature,
     response_class=GeoJSONResponse,
 )
-def create_incident(body: IncidentCreate, db: SessionDep, clock: ClockDep, settings: SettingsDep) -> Response:
+def create_incident(
+    body: IncidentCreate,
+    db: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    exercise_id: int | None = Query(
+        default=None, ge=1, description="report it in this drill (which must exist and not be finished)"
+    ),
+) -> Response:
     geo.check_operating_area(
         geo.parse_geojson(body.location, field="location"), settings.operating_area, field="location"
     )
-    incident = flows.report(db, data=body, clock=clock)
+    incident = flows.report(
+        db, data=body, clock=drill.clock_for(db, exercise_id=exercise_id, wall=clock), exercise_id=exercise_id
+    )
     db.commit()
     feature = incident_feature(incident, timeline=history.timeline(db, incident_id=incident.id))
     return feature_response(feature, status_code=201, location=f"/api/v1/incidents/{incident.id}")

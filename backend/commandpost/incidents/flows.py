@@ -17,6 +17,7 @@ from commandpost import resources
 from commandpost.clock import Clock
 from commandpost.dispatch import materials, plans
 from commandpost.dispatch import service as dispatch
+from commandpost.drills import context as drill
 from commandpost.errors import InvalidInput, StaleVersion, StillCommitted
 from commandpost.incidents import service as incidents
 from commandpost.incidents.models import Incident, IncidentStatus
@@ -131,6 +132,7 @@ def close(
     returned in the same transaction, each with its event, before it closes."""
     # Held exclusively: a dispatch or a material request for it waits, then finds it closed.
     incident = incidents.get(session, incident_id=incident_id, for_update=True)
+    clock = drill.clock_of(session, exercise_id=incident.exercise_id, clock=clock)
     incidents.require_transition(incident, IncidentStatus.closed)
     if expected_version is not None and expected_version != incident.version:
         raise StaleVersion(

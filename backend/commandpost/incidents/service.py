@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from commandpost import db, geo, resources
 from commandpost.clock import Clock
+from commandpost.drills import context as drill
 from commandpost.errors import InvalidInput, InvalidTransition, NotFound
 from commandpost.hazards.models import HazardSource
 from commandpost.incidents.models import (
@@ -112,10 +113,12 @@ def create(
     exercise_id: int | None = None,
     log: tuple[str, str] | None = None,
 ) -> Incident:
-    """Report an incident: it starts `reported`, stamped with the clock's time.
+    """Report an incident: it starts `reported`, stamped with the clock's time; a drill's must be open.
 
     `log` is an optional first timeline line (kind, text), e.g. the warning it was opened from.
     """
+    if exercise_id is not None:
+        drill.require_open(session, exercise_id=exercise_id)
     values = _columns(data.model_dump(mode="json"))
     require_hazard_source(session, values.get("hazard_source_id"))
     now = clock.now()
@@ -154,6 +157,7 @@ def update(
 ) -> Incident:
     """Edit an incident's record, refusing an edit made on a stale version."""
     incident = get(session, incident_id=incident_id)
+    clock = drill.clock_of(session, exercise_id=incident.exercise_id, clock=clock)
     values = _columns(changes.model_dump(mode="json", exclude_unset=True, exclude={"version"}))
     if "hazard_source_id" in values:
         require_hazard_source(session, values["hazard_source_id"])
@@ -224,6 +228,7 @@ def change_status(
     Closing goes through `flows.change_status`, which first makes sure nothing is still committed.
     """
     incident = get(session, incident_id=incident_id)
+    clock = drill.clock_of(session, exercise_id=incident.exercise_id, clock=clock)
     before = incident.status
     require_transition(incident, status)
     now = clock.now()
@@ -269,6 +274,7 @@ def reopen(
 ) -> Incident:
     """Reopen a closed incident, saying why: it becomes confirmed again and can take teams and materials."""
     incident = get(session, incident_id=incident_id, for_update=True)
+    clock = drill.clock_of(session, exercise_id=incident.exercise_id, clock=clock)
     if incident.status is not IncidentStatus.closed:
         raise InvalidTransition(
             f"incident {incident_id} is {incident.status.value}, not closed: there is nothing to reopen",
@@ -307,6 +313,7 @@ def add_note(
 ) -> TimelineEntry:
     """Write an officer's note into the incident's log."""
     incident = get(session, incident_id=incident_id)
+    clock = drill.clock_of(session, exercise_id=incident.exercise_id, clock=clock)
     entry = _log(incident, kind="note", text=text, author=author, at=clock.now())
     session.flush()
     resources.record_change(

@@ -49,9 +49,18 @@ def list_closures(
     bbox: BBoxDep,
     active: Annotated[bool | None, Query(description="true: in force (default); false: lifted")] = True,
     incident_id: int | None = None,
+    exercise_id: int | None = Query(
+        default=None, description="show this drill's closures instead of live ones"
+    ),
 ) -> Response:
     page = service.list_closures(
-        db, bbox=bbox, active=active, incident_id=incident_id, limit=paging.limit, offset=paging.offset
+        db,
+        bbox=bbox,
+        active=active,
+        incident_id=incident_id,
+        exercise_id=exercise_id,
+        limit=paging.limit,
+        offset=paging.offset,
     )
     return layer_response(request, page, closure_feature)
 

@@ -16,11 +16,16 @@ from commandpost.routing.schemas import ClosureCreate
 
 
 def close(
-    session: Session, *, data: ClosureCreate, router: routing.Router, clock: Clock
+    session: Session, *, data: ClosureCreate, router: routing.Router | None, clock: Clock
 ) -> tuple[Closure, list[int]]:
     """Close a road segment, an area or a danger zone; every team on its way gets its fastest route
-    around it. Returns the closure and the re-routed assignments' ids."""
+    around it. Returns the closure and the re-routed assignments' ids.
+
+    A drill's closure (of a drill incident) leaves live routing alone: no router needed, none re-routed.
+    """
     closure, net = routing.create(session, data=data, router=router, clock=clock)
+    if net is None:
+        return closure, []
     rerouted = dispatch.reroute(
         session, net=net, clock=clock, reason=f"closure {closure.id}", actor=data.created_by
     )

@@ -79,7 +79,9 @@ def _stamps(session: Session) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def active_closures(session: Session) -> list[Closure]:
-    return list(session.scalars(select(Closure).where(Closure.active.is_(True)).order_by(Closure.id)))
+    """The live closures in force: a drill's closures reroute only the drill, never live traffic."""
+    stmt = select(Closure).where(Closure.active.is_(True), Closure.exercise_id.is_(None)).order_by(Closure.id)
+    return list(session.scalars(stmt))
 
 
 def blocked_mask(session: Session, graph: RoadGraph, *, extra: Sequence[Closure] = ()) -> NDArray[np.bool_]:
@@ -329,11 +331,16 @@ def list_closures(
     bbox: geo.BBox | None = None,
     active: bool | None = True,
     incident_id: int | None = None,
+    exercise_id: int | None = None,
     limit: int,
     offset: int = 0,
 ) -> Page[Closure]:
-    """Closures in the box (the active ones unless told otherwise), newest first."""
+    """Live closures (or one drill's) in the box (the active ones unless told otherwise), newest first."""
     stmt = select(Closure).order_by(Closure.id.desc())
+    if exercise_id is None:
+        stmt = stmt.where(Closure.exercise_id.is_(None))
+    else:
+        stmt = stmt.where(Closure.exercise_id == exercise_id)
     if active is not None:
         stmt = stmt.where(Closure.active.is_(active))
     if incident_id is not None:
@@ -348,9 +355,13 @@ def get(session: Session, *, closure_id: int) -> Closure:
     return resources.fetch(session, Closure, closure_id, what=WHAT)
 
 
-def create(session: Session, *, data: ClosureCreate, router: Router, clock: Clock) -> tuple[Closure, Network]:
-    """Close a road segment, an area or a danger zone; returns it and the network with it closed."""
-    current = router.network(session)
+def create(
+    session: Session, *, data: ClosureCreate, router: Router | None, clock: Clock
+) -> tuple[Closure, Network | None]:
+    """Close a road segment, an area or a danger zone; returns it and the live network with it closed.
+
+    A closure of a drill incident belongs to that drill: the live network is left alone (None).
+    """
     if data.kind is ClosureKind.road:
         if data.segment_id is None:
             raise InvalidInput("a road closure names the segment: segment_id", field="segment_id")
@@ -374,6 +385,9 @@ def create(session: Session, *, data: ClosureCreate, router: Router, clock: Cloc
         if incident is None:
             raise InvalidInput(f"incident {data.incident_id} does not exist", field="incident_id")
         exercise_id = incident.exercise_id
+    if exercise_id is None and router is None:
+        raise ValueError("a live closure needs the road router, to re-route teams on their way")
+    current = router.network(session) if router is not None and exercise_id is None else None
     now = clock.now()
     closure = Closure(
         kind=data.kind,
@@ -389,10 +403,13 @@ def create(session: Session, *, data: ClosureCreate, router: Router, clock: Cloc
     )
     session.add(closure)
     session.flush()
-    mask = current.blocked | mask_for(current.graph, [closure])
-    net = current.with_closed(mask, zones=[*current.zones, *danger_zones([closure])])
-    net.inherit_snaps(current)
-    newly = int(mask.sum() - current.blocked.sum())
+    net: Network | None = None
+    newly = 0
+    if current is not None:
+        mask = current.blocked | mask_for(current.graph, [closure])
+        net = current.with_closed(mask, zones=[*current.zones, *danger_zones([closure])])
+        net.inherit_snaps(current)
+        newly = int(mask.sum() - current.blocked.sum())
     resources.record_change(
         session,
         entity_type=WHAT,
@@ -413,7 +430,7 @@ def lift(
     closure = get(session, closure_id=closure_id)
     if not closure.active:
         return closure, None
-    current = router.network(session)
+    current = router.network(session) if closure.exercise_id is None else None
     now = clock.now()
     try:
         with session.begin_nested():
@@ -423,8 +440,10 @@ def lift(
             closure.updated_at = now
     except StaleDataError as exc:  # lifted (or edited) by someone else after we read it
         raise Conflict(f"closure {closure_id} changed while you worked; try again", field="id") from exc
-    others = list(session.scalars(select(Closure).where(Closure.active.is_(True), Closure.id != closure.id)))
-    net = current.with_closed(mask_for(current.graph, others), zones=danger_zones(others))
+    net: Network | None = None
+    if current is not None:
+        others = [c for c in active_closures(session) if c.id != closure.id]
+        net = current.with_closed(mask_for(current.graph, others), zones=danger_zones(others))
     resources.record_change(
         session,
         entity_type=WHAT,

@@ -150,12 +150,19 @@ def _describe(alarming: list[_Alarming]) -> str:
 
 
 def raise_warnings(
-    session: Session, *, peaks: Mapping[int, SensorState], clock: Clock
+    session: Session,
+    *,
+    peaks: Mapping[int, SensorState],
+    clock: Clock,
+    exercise_id: int | None = None,
+    states: Mapping[int, SensorState] | None = None,
 ) -> list[dict[str, Any]]:
     """Issue or escalate the one warning of each source where a sensor just rose into (a worse) alarm.
 
     `peaks` maps each such sensor to the worst state it reached in this batch (it may already have
-    fallen back: a brief second alarm still counts). Returns what happened to each warning.
+    fallen back: a brief second alarm still counts). Returns what happened to each warning. In a
+    drill (`exercise_id`), `states` are the detectors' drill states (a detector without one counts
+    as normal) and the warning is the drill's, never the live one.
     """
     if not peaks:
         return []
@@ -181,7 +188,8 @@ def raise_warnings(
     def alarming_of(stmt: Any) -> list[_Alarming]:
         found = []
         for r in session.execute(stmt).all():
-            state = max(r.state, peaks.get(r.id, r.state), key=SEVERITY.__getitem__)
+            now = r.state if exercise_id is None else (states or {}).get(r.id, SensorState.normal)
+            state = max(now, peaks.get(r.id, now), key=SEVERITY.__getitem__)
             if state in ALARMING:
                 found.append(_Alarming(r.id, r.ref, r.kind, r.unit, r.substance, state, r.last_value))
         return found
@@ -189,10 +197,10 @@ def raise_warnings(
     for source_id in sources:
         source = by_source[source_id]
         alarming = alarming_of(select(*cols).where(Sensor.hazard_source_id == source_id).order_by(Sensor.id))
-        outcome += _raise(session, alarming, clock=clock, source=source)
+        outcome += _raise(session, alarming, clock=clock, source=source, exercise_id=exercise_id)
     for sensor_id in lone:
         alarming = alarming_of(select(*cols).where(Sensor.id == sensor_id))
-        outcome += _raise(session, alarming, clock=clock, sensor_id=sensor_id)
+        outcome += _raise(session, alarming, clock=clock, sensor_id=sensor_id, exercise_id=exercise_id)
     return outcome
 
 
@@ -203,6 +211,7 @@ def _raise(
     clock: Clock,
     source: HazardSource | None = None,
     sensor_id: int | None = None,
+    exercise_id: int | None = None,
 ) -> list[dict[str, Any]]:
     level = warning_level((a.kind, a.state) for a in alarming)
     if level is None:
@@ -241,11 +250,12 @@ def _raise(
         facts=facts,
         by=SYSTEM,
         clock=clock,
+        exercise_id=exercise_id,
     )
     if action is None:
         return []
     outcome = [{"warning": warning.id, "level": warning.level.value, "action": action}]
-    if warning.level in warnings.MUST_ACKNOWLEDGE:
+    if warning.level in warnings.MUST_ACKNOWLEDGE and exercise_id is None:
         # It has only now become orange or red: detectors already blind there count from now.
         _note_blind(session, warning, clock=clock)
     return outcome

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Request, Response
 
 from commandpost.incidents import timeline as history
@@ -30,6 +32,10 @@ from commandpost.web import (
     feature_response,
     layer_response,
 )
+
+ActingInDep = Annotated[
+    int | None, Query(ge=1, description="the drill you act in (a drill's warning is handled only in it)")
+]
 
 router = APIRouter(prefix="/warnings", tags=["warnings"], responses=PROBLEM_RESPONSES)
 
@@ -88,7 +94,12 @@ def create_warning(body: WarningCreate, db: SessionDep, clock: ClockDep) -> Resp
     response_class=GeoJSONResponse,
 )
 def acknowledge(
-    warning_id: int, body: WarningAction, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+    warning_id: int,
+    body: WarningAction,
+    db: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatchDep,
+    exercise_id: ActingInDep = None,
 ) -> Response:
     warning = service.acknowledge(
         db,
@@ -96,6 +107,7 @@ def acknowledge(
         by=body.by,
         clock=clock,
         expected_version=expected_version(body.version, if_match),
+        acting_in=exercise_id,
     )
     db.commit()
     return feature_response(warning_feature(warning))
@@ -108,7 +120,12 @@ def acknowledge(
     response_class=GeoJSONResponse,
 )
 def clear(
-    warning_id: int, body: WarningAction, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+    warning_id: int,
+    body: WarningAction,
+    db: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatchDep,
+    exercise_id: ActingInDep = None,
 ) -> Response:
     warning = service.clear(
         db,
@@ -116,6 +133,7 @@ def clear(
         by=body.by,
         clock=clock,
         expected_version=expected_version(body.version, if_match),
+        acting_in=exercise_id,
     )
     db.commit()
     return feature_response(warning_feature(warning))
@@ -128,7 +146,12 @@ def clear(
     response_class=GeoJSONResponse,
 )
 def escalate(
-    warning_id: int, body: Escalation, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+    warning_id: int,
+    body: Escalation,
+    db: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatchDep,
+    exercise_id: ActingInDep = None,
 ) -> Response:
     warning = service.escalate(
         db,
@@ -137,6 +160,7 @@ def escalate(
         by=body.by,
         clock=clock,
         expected_version=expected_version(body.version, if_match),
+        acting_in=exercise_id,
     )
     db.commit()
     return feature_response(warning_feature(warning))
@@ -150,7 +174,12 @@ def escalate(
     response_class=GeoJSONResponse,
 )
 def open_incident(
-    warning_id: int, body: OpenIncident, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
+    warning_id: int,
+    body: OpenIncident,
+    db: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatchDep,
+    exercise_id: ActingInDep = None,
 ) -> Response:
     incident = service.open_incident(
         db,
@@ -161,6 +190,7 @@ def open_incident(
         response_level=body.response_level,
         clock=clock,
         expected_version=expected_version(body.version, if_match),
+        acting_in=exercise_id,
     )
     db.commit()
     feature = incident_feature(incident, timeline=history.timeline(db, incident_id=incident.id))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from commandpost import db, geo, resources
 from commandpost.clock import Clock
+from commandpost.drills import context as drill
 from commandpost.duty import service as duty
 from commandpost.duty.models import DutyRole, DutyShift
 from commandpost.errors import Conflict, InvalidTransition
@@ -165,10 +166,19 @@ def _save(
 
 
 def acknowledge(
-    session: Session, *, warning_id: int, by: str, clock: Clock, expected_version: int | None = None
+    session: Session,
+    *,
+    warning_id: int,
+    by: str,
+    clock: Clock,
+    expected_version: int | None = None,
+    acting_in: int | None = None,
 ) -> Warning:
     """Acknowledge an active warning: someone on duty has seen it."""
     warning = get(session, warning_id=warning_id)
+    clock = drill.acting_clock(
+        session, what=f"warning {warning_id}", belongs_to=warning.exercise_id, acting_in=acting_in, wall=clock
+    )
     _refuse_if_cleared(warning, "acknowledged")
     if warning.status is WarningStatus.acknowledged:
         when = warning.acknowledged_at.isoformat() if warning.acknowledged_at else "earlier"
@@ -190,10 +200,19 @@ def acknowledge(
 
 
 def clear(
-    session: Session, *, warning_id: int, by: str, clock: Clock, expected_version: int | None = None
+    session: Session,
+    *,
+    warning_id: int,
+    by: str,
+    clock: Clock,
+    expected_version: int | None = None,
+    acting_in: int | None = None,
 ) -> Warning:
     """Clear a warning that is in force: the danger is over."""
     warning = get(session, warning_id=warning_id)
+    clock = drill.acting_clock(
+        session, what=f"warning {warning_id}", belongs_to=warning.exercise_id, acting_in=acting_in, wall=clock
+    )
     _refuse_if_cleared(warning, "cleared again")
     changes = {"status": WarningStatus.cleared, "cleared_at": clock.now(), "cleared_by": by}
     return _save(
@@ -215,9 +234,13 @@ def escalate(
     by: str,
     clock: Clock,
     expected_version: int | None = None,
+    acting_in: int | None = None,
 ) -> Warning:
     """Raise a warning in force to a more severe level; it becomes active again, to be acknowledged anew."""
     warning = get(session, warning_id=warning_id)
+    clock = drill.acting_clock(
+        session, what=f"warning {warning_id}", belongs_to=warning.exercise_id, acting_in=acting_in, wall=clock
+    )
     _refuse_if_cleared(warning, "escalated")
     before = warning.level
     if WARNING_RANK[to_level] <= WARNING_RANK[before]:
@@ -264,6 +287,7 @@ def open_incident(
     title: str | None = None,
     response_level: ResponseLevel | None = None,
     expected_version: int | None = None,
+    acting_in: int | None = None,
 ) -> Incident:
     """Open an incident at the centre of the warned area and link it; an active warning gets acknowledged.
 
@@ -271,6 +295,9 @@ def open_incident(
     another is given, so its response plan and checklist open at once.
     """
     warning = get(session, warning_id=warning_id)
+    clock = drill.acting_clock(
+        session, what=f"warning {warning_id}", belongs_to=warning.exercise_id, acting_in=acting_in, wall=clock
+    )
     if warning.incident_id is not None:
         raise Conflict(
             f"warning {warning.id} already led to incident {warning.incident_id}", field="incident_id"
@@ -329,8 +356,9 @@ def raise_from_sensors(
     hazard_source_id: int | None = None,
     sensor_id: int | None = None,
     facts: dict[str, Any] | None = None,
+    exercise_id: int | None = None,
 ) -> tuple[Warning, str | None]:
-    """Keep ONE sensor warning in force per hazard source (or per sensor watching none).
+    """Keep ONE sensor warning in force per hazard source (or per sensor watching none), per drill.
 
     Issue it if there is none; raise it when `level` is more severe (it becomes active again, to be
     acknowledged anew); never lower it: the duty officer clears it. Returns the warning and what
@@ -339,7 +367,7 @@ def raise_from_sensors(
     stmt = select(Warning).where(
         Warning.source == WarningSource.sensor,
         Warning.status.in_(IN_FORCE),
-        Warning.exercise_id.is_(None),
+        Warning.exercise_id.is_(None) if exercise_id is None else Warning.exercise_id == exercise_id,
     )
     if hazard_source_id is not None:
         stmt = stmt.where(Warning.hazard_source_id == hazard_source_id)
@@ -360,6 +388,7 @@ def raise_from_sensors(
             sensor_id=sensor_id,
             issued_by=by,
             payload=facts,
+            exercise_id=exercise_id,
         )
         return warning, "issued"
     if WARNING_RANK[level] <= WARNING_RANK[current.level]:
@@ -431,8 +460,9 @@ def call_chain(session: Session, *, at: datetime) -> list[DutyShift]:
 
 def escalate_unacknowledged(session: Session, *, clock: Clock, after: timedelta) -> list[dict[str, Any]]:
     """An orange or red warning nobody acknowledged for `after` goes to the next person on the duty
-    roster, then the leader on duty: one step each `after`, each step an event saying to whom."""
-    now = clock.now()
+    roster, then the leader on duty: one step each `after`, each step an event saying to whom. A
+    drill's warning waits on its exercise clock (paused, stopped or sped up with the drill)."""
+    wall = clock
     stmt = (
         select(Warning)
         .where(Warning.status == WarningStatus.active, Warning.level.in_(MUST_ACKNOWLEDGE))
@@ -448,12 +478,17 @@ def escalate_unacknowledged(session: Session, *, clock: Clock, after: timedelta)
                 .order_by(Event.id)
             )
         )
+        clock = drill.clock_of(session, exercise_id=warning.exercise_id, clock=wall)
+        now = clock.now()
         since, called, last_call = _waiting(history)
         if since is None or now - (last_call or since) < after:
             continue
-        if chain is None:
-            chain = call_chain(session, at=now)
-        nxt = next((s for s in chain if s.person not in called), None)
+        if warning.exercise_id is not None:
+            roster = call_chain(session, at=now)
+        else:
+            chain = chain if chain is not None else call_chain(session, at=now)
+            roster = chain
+        nxt = next((s for s in roster if s.person not in called), None)
         if nxt is None:
             continue  # everyone on duty has been called; the warning stays on every screen
         step = len(called) + 1

@@ -231,7 +231,12 @@ export class WarningFeed {
     this.busy.add(w.id);
     this.render();
     try {
-      const feature = await post<Feature>(`/api/v1/warnings/${w.id}/${path}`, { by: this.app.operator(), ...body });
+      // In drill mode every action is taken in the drill: the server refuses live warnings there.
+      const drill = this.app.exerciseId === null ? "" : `?exercise_id=${this.app.exerciseId}`;
+      const feature = await post<Feature>(`/api/v1/warnings/${w.id}/${path}${drill}`, {
+        by: this.app.operator(),
+        ...body,
+      });
       if (path === "incident") {
         this.app.store.upsert("incidents", feature);
         this.app.selectIncident(feature.id ?? null);

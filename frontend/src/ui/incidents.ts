@@ -320,7 +320,9 @@ export class IncidentPanel {
       const button = form.querySelector<HTMLButtonElement>("button[type=submit]");
       if (button) button.disabled = true;
       try {
-        const created = await post<Feature>("/api/v1/incidents", body);
+        // A report made on the drill page is the drill's (the server checks the drill is open).
+        const drill = this.app.exerciseId === null ? "" : `?exercise_id=${this.app.exerciseId}`;
+        const created = await post<Feature>(`/api/v1/incidents${drill}`, body);
         const { timeline: _timeline, ...props } = created.properties;
         this.app.store.upsert("incidents", { ...created, properties: props });
         this.app.toast(t("toast.created"));

@@ -19,6 +19,7 @@ def test_the_layer_list_names_every_live_layer_with_its_titles_and_legend(client
         "shelters",
         "routes",
         "closures",
+        "threat-zones",
     ]
     teams = layers["teams"]
     assert teams["title"] == {"zh-CN": "救援队伍", "en": "Rescue teams"}
@@ -35,12 +36,13 @@ def test_the_layer_list_names_every_live_layer_with_its_titles_and_legend(client
     assert layers["hazard-sources"]["legend"] == {"property": "grade", "values": ["I", "II", "III", "IV"]}
     assert layers["routes"]["entity_type"] == "assignment" and layers["routes"]["path"] == "assignments"
     assert layers["depots"]["legend"] is None
-    # Drills have their own incidents, warnings, routes and closures; the rest is the real map.
+    # Drills have their own incidents, warnings, routes, closures and zones; the rest is the real map.
     assert [name for name, layer in layers.items() if layer["drills"]] == [
         "incidents",
         "warnings",
         "routes",
         "closures",
+        "threat-zones",
     ]
     # Every layer is served over HTTP where it says.
     for layer in layers.values():

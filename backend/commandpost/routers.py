@@ -16,6 +16,7 @@ def api_routers() -> list[APIRouter]:
     from commandpost.experts.api import router as experts
     from commandpost.hazards.api import router as hazard_sources
     from commandpost.incidents.api import router as incidents
+    from commandpost.interchange.api import router as interchange
     from commandpost.roads.api import router as roads
     from commandpost.routing.api import router as closures
     from commandpost.routing.api import routes
@@ -48,5 +49,6 @@ def api_routers() -> list[APIRouter]:
         warnings,
         experts,
         duty,
+        interchange,
         stream,
     ]

@@ -24,6 +24,7 @@ from commandpost.errors import (
     VersionRequired,
 )
 from commandpost.health import router as health_router
+from commandpost.ogc.api import router as ogc_router
 from commandpost.routers import api_routers
 from commandpost.web import refuse_unknown_query
 
@@ -118,6 +119,7 @@ def create_app(
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(health_router)
+    app.include_router(ogc_router)
     for router in api_routers():
         # Every API route refuses query parameters it does not take (a filter never silently ignored).
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(refuse_unknown_query)])

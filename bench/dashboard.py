@@ -1,4 +1,4 @@
-"""Issue 5 benchmarks: the map dashboard in headless Chromium (/usr/bin/chromium) against a real server.
+"""Benchmarks: the map dashboard in headless Chromium (/usr/bin/chromium) against a real server.
 
 - drawn: time from navigation to every demo layer drawn on the map (checked on the map itself:
   features rendered in each layer), cold browser cache, the demo district of gis_data/. Baseline in

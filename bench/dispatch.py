@@ -1,4 +1,4 @@
-"""Issue 4 benchmarks: team recommendations on a real road graph, beside a naive baseline.
+"""Benchmarks: team recommendations on a real road graph, beside a naive baseline.
 
 Setup: the Andorra OpenStreetMap extract imported with `roads.service.import_osm` (3,586 drivable
 segments), 1,000 generated teams near its roads with random capabilities, the demo response
@@ -41,7 +41,7 @@ from commandpost.clock import SystemClock
 from commandpost.config import Settings
 from commandpost.dispatch import plans
 from commandpost.dispatch import service as dispatch
-from commandpost.incidents import service as incidents
+from commandpost.incidents import flows as incidents
 from commandpost.incidents.schemas import IncidentCreate
 from commandpost.roads import service as roads
 from commandpost.roads.models import RoadSegment
@@ -138,7 +138,7 @@ def prepare(settings: Settings) -> dict[str, Any]:
                     "response_level": "II",
                 }
             )
-            incident_ids.append(incidents.create(session, data=data, clock=clock).id)
+            incident_ids.append(incidents.report(session, data=data, clock=clock).id)
         session.commit()
     engine.dispose()
     return {"import_s": round(import_s, 2), "segments": report.segments, "incidents": incident_ids}

@@ -1,4 +1,4 @@
-"""Issue 2 benchmarks: loading the demo district, and serving a 10,000-team GeoJSON layer.
+"""Benchmarks: loading the demo district, and serving a 10,000-team GeoJSON layer.
 
 Each is measured beside its baseline in the same run, on SpatiaLite and (when reachable) PostGIS:
 - load: `commandpost load gis_data/` (first load and idempotent reload) vs. only reading and parsing

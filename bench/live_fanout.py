@@ -1,4 +1,4 @@
-"""Issue 3 benchmarks (c) and (d): live fan-out through Redis from two processes, and a reconnect storm.
+"""Benchmarks (c) and (d): live fan-out through Redis from two processes, and a reconnect storm.
 
 Everything runs on this machine, over loopback: PostGIS (its own database), a private redis-server,
 two `commandpost serve` processes, a writer committing team moves over HTTP through both, and

@@ -1,4 +1,4 @@
-"""Issue 3 benchmarks (a) sensor ingestion and (b) positions, through a real `commandpost serve`.
+"""Benchmarks (a) sensor ingestion and (b) positions, through a real `commandpost serve`.
 
 Each is measured beside its baseline in the same run, on SpatiaLite and (when reachable) PostGIS.
 

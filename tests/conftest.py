@@ -22,8 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 import throwaway_services
 from commandpost import db, migrations
 from commandpost.app import create_app
+from commandpost.background import Jobs
 from commandpost.clock import FrozenClock
 from commandpost.config import Settings
+from openapi_support import reply_checker
 
 # Before the test modules are imported: they read these variables when they are.
 throwaway_services.ensure()
@@ -109,8 +111,9 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def client(settings: Settings, clock: FrozenClock, engine: Engine) -> Iterator[TestClient]:
-    app = create_app(settings, clock=clock, engine=engine)
+    app = create_app(settings, clock=clock, engine=engine, jobs=Jobs.untimed)
     with TestClient(app) as c:
+        c.event_hooks["response"].append(reply_checker(app))
         yield c
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commandpost.app import create_app
+from commandpost.background import Jobs
 from commandpost.clock import Clock
 from commandpost.config import Settings
 from commandpost.roads import service as roads
@@ -116,5 +117,5 @@ def plan(
 @contextmanager
 def served(settings: Settings, engine: Engine, clock: Clock) -> Iterator[str]:
     """The app on a real uvicorn server on a loopback port, in a thread; yields its base URL."""
-    with uvicorn_in_thread(create_app(settings, clock=clock, engine=engine)) as address:
+    with uvicorn_in_thread(create_app(settings, clock=clock, engine=engine, jobs=Jobs.untimed)) as address:
         yield f"http://{address}"

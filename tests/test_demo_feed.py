@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commandpost import loader
 from commandpost.app import create_app
+from commandpost.background import Jobs
 from commandpost.clock import FrozenClock
 from commandpost.config import Settings
 from commandpost.demo_feed import BASE_REPORT_S, TEAMS_REFRESH_S, DemoFeed, metres
@@ -113,7 +114,9 @@ def test_the_page_learns_whether_the_feed_is_simulated(
     client: TestClient, settings: Settings, clock: FrozenClock, engine: Engine
 ) -> None:
     assert client.get("/api/v1/about").json() == {"simulated_feed": False}
-    demo = create_app(settings.model_copy(update={"simulated_feed": True}), clock=clock, engine=engine)
+    demo = create_app(
+        settings.model_copy(update={"simulated_feed": True}), clock=clock, engine=engine, jobs=Jobs.untimed
+    )
     with TestClient(demo) as fed:
         assert fed.get("/api/v1/about").json() == {"simulated_feed": True}
 

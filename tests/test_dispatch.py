@@ -17,9 +17,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from commandpost import idempotency
 from commandpost.clock import FrozenClock
 from commandpost.config import Settings
-from commandpost.dispatch import idempotency
 from commandpost.dispatch.models import Assignment
 from commandpost.dispatch.service import _choose, _Need
 from commandpost.events.models import Event

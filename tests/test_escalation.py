@@ -17,24 +17,14 @@ from commandpost.events.models import Event
 from commandpost.sensors import alarms
 from commandpost.sensors.models import SensorKind, SensorState
 from commandpost.warnings.models import WarningLevel
+from tests_support import create_hazard_source
 
 READINGS = "/api/v1/sensors/readings"
 OFFICER = "值班员 林晓"
 
 
 def hazard_source(client: TestClient, ref: str = "H01") -> int:
-    response = client.post(
-        "/api/v1/hazard-sources",
-        json={
-            "ref": ref,
-            "enterprise": "福建联合石油化工有限公司",
-            "name": f"罐区 {ref}",
-            "site": {"type": "Point", "coordinates": [118.923, 25.142]},
-            "chemicals": [{"name": "丙烯", "cas": "115-07-1", "quantity_t": 4000}],
-        },
-    )
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
+    return create_hazard_source(client, ref)
 
 
 def detectors(client: TestClient, count: int, *, source: int | None, prefix: str = "G", **extra: Any) -> None:

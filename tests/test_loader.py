@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from commandpost.basemap.models import MapFeature
 from commandpost.clock import FrozenClock
 from commandpost.depots import service as depots
 from commandpost.depots.models import Depot, InventoryLine
+from commandpost.duty.models import DutyShift
 from commandpost.errors import InvalidInput
 from commandpost.events.models import Event
 from commandpost.sensors.models import Sensor, SensorState
@@ -328,3 +330,19 @@ def test_an_unknown_coordinate_system_is_refused_by_name(
     session.rollback()
     assert refused.value.field == "depots.geojson.metadata.crs"
     assert session.scalar(select(func.count()).select_from(Depot)) == 0
+
+
+@pytest.mark.parametrize(("timezone", "day_starts_utc"), [("Asia/Shanghai", 0), ("UTC", 8)])
+def test_a_roster_that_names_no_timezone_is_read_in_the_configured_one(
+    session: Session, clock: FrozenClock, tmp_path: Path, timezone: str, day_starts_utc: int
+) -> None:
+    folder = tmp_path / "district"
+    shutil.copytree(GIS_DATA, folder)
+    roster = json.loads((folder / "duty_roster.json").read_text(encoding="utf-8"))
+    del roster["timezone"]
+    (folder / "duty_roster.json").write_text(json.dumps(roster, ensure_ascii=False), encoding="utf-8")
+    loader.load_district(session, folder=folder, clock=clock, timezone=timezone)
+    session.commit()
+    # The day shift starts at 08:00 local time: 00:00 UTC in Beijing time, 08:00 UTC in UTC.
+    starts = {s.astimezone(UTC).hour for s in session.scalars(select(DutyShift.starts_at))}
+    assert starts == {day_starts_utc, (day_starts_utc + 12) % 24}

@@ -31,9 +31,8 @@ from test_stream import (
     open_stream,
     receive,
     receive_until,
-    served_in_process,
 )
-from tests_support import free_port
+from tests_support import free_port, served_in_process
 
 POSTGIS_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")

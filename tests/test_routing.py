@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commandpost.app import create_app
+from commandpost.background import Jobs
 from commandpost.clock import FrozenClock
 from commandpost.config import Settings
 from commandpost.events.models import Event
@@ -257,8 +258,8 @@ def test_a_closure_made_through_another_process_shows_in_the_next_route(
     load_grid(sessions, clock)
     bc = segment_id(session, B, C)
     with (
-        TestClient(create_app(settings, clock=clock, engine=engine)) as one,
-        TestClient(create_app(settings, clock=clock, engine=engine)) as other,
+        TestClient(create_app(settings, clock=clock, engine=engine, jobs=Jobs.untimed)) as one,
+        TestClient(create_app(settings, clock=clock, engine=engine, jobs=Jobs.untimed)) as other,
     ):
         before = route(one, A, C)
         assert other.post("/api/v1/closures", json={"kind": "road", "segment_id": bc}).status_code == 201
@@ -317,7 +318,7 @@ def test_a_point_far_from_any_road_is_unreachable_with_the_reason(
 
     # The limit is a setting.
     strict = settings.model_copy(update={"route_max_off_road_m": 500.0})
-    with TestClient(create_app(strict, clock=clock, engine=engine)) as other:
+    with TestClient(create_app(strict, clock=clock, engine=engine, jobs=Jobs.untimed)) as other:
         feature = route_or_not(other, near, C)
         assert feature["properties"]["reachable"] is False
         assert "limit 0.5 km" in feature["properties"]["reason"]

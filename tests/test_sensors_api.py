@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from commandpost.events.models import Event
+from tests_support import create_hazard_source
 
 URL = "/api/v1/sensors"
 
@@ -35,18 +36,7 @@ H2S_DETECTOR: dict[str, Any] = {
 
 
 def hazard_source(client: TestClient, ref: str = "QG-HS-001") -> int:
-    response = client.post(
-        "/api/v1/hazard-sources",
-        json={
-            "ref": ref,
-            "enterprise": "福建联合石油化工有限公司",
-            "name": f"罐区 {ref}",
-            "site": {"type": "Point", "coordinates": [118.923, 25.142]},
-            "chemicals": [{"name": "丙烯", "cas": "115-07-1", "quantity_t": 4000}],
-        },
-    )
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
+    return create_hazard_source(client, ref)
 
 
 def create(client: TestClient, base: dict[str, Any] = GAS_DETECTOR, **overrides: Any) -> dict[str, Any]:

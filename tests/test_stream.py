@@ -12,9 +12,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,10 +28,12 @@ from websockets.sync.client import ClientConnection, connect
 
 from commandpost import db
 from commandpost.app import create_app
+from commandpost.background import Jobs
 from commandpost.clock import Clock, FrozenClock
 from commandpost.config import Settings
 from commandpost.events import service as events
-from tests_support import free_port, uvicorn_in_thread
+from dispatch_support import load_grid
+from tests_support import uvicorn_in_thread
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGIS_URL = os.environ.get("TEST_DATABASE_URL")
@@ -50,44 +49,12 @@ TEAM: dict[str, Any] = {
 
 @contextmanager
 def served_in_thread(settings: Settings, *, clock: Clock | None = None) -> Iterator[str]:
-    """The app on a real uvicorn server on a loopback port (in this process); yields host:port."""
-    with uvicorn_in_thread(create_app(settings, clock=clock)) as address:
+    """The app on a real uvicorn server on a loopback port (in this process); yields host:port.
+
+    With a FrozenClock, the timed sweeps do not run (the clock moves only when the test moves it)."""
+    jobs = Jobs.untimed if isinstance(clock, FrozenClock) else Jobs.all
+    with uvicorn_in_thread(create_app(settings, clock=clock, jobs=jobs)) as address:
         yield address
-
-
-@contextmanager
-def served_in_process(env: dict[str, str]) -> Iterator[str]:
-    """`commandpost serve` as its own process on a loopback port; yields host:port."""
-    port = free_port()
-    address = f"127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "commandpost.cli", "serve", "--port", str(port), "--log-level", "warning"],
-            env={**os.environ, **env},
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"http://{address}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"server did not start: {log.read().decode()}")
-                time.sleep(0.1)
-            yield address
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def open_stream(address: str, **query: Any) -> ClientConnection:
@@ -122,6 +89,16 @@ def receive_until(
 
 def events_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [m for m in messages if m["type"] == "event"]
+
+
+def next_event(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    """The next event, past any heartbeats sent while waiting for it."""
+    return receive_until(ws, lambda m: m["type"] != "heartbeat", timeout=timeout)[-1]
+
+
+def next_event_or_beat(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    """The next event or the first heartbeat that says the client is up to date with every event."""
+    return receive_until(ws, lambda m: m["type"] == "event" or m["type"] == "heartbeat", timeout=timeout)[-1]
 
 
 def create_team(http: httpx.Client, **overrides: Any) -> dict[str, Any]:
@@ -203,13 +180,15 @@ def test_connect_gets_a_snapshot_then_each_change_as_it_commits(
                 "incidents",
                 "warnings",
                 "shelters",
+                "routes",
+                "closures",
             }
             names = {f["properties"]["name"] for f in snapshot["layers"]["teams"]["features"]}
             assert names == {"泉港区消防救援大队", "泉港石化园区危化品救援队"}
             up_to_date(ws, engine)
 
             moved = move_team(http, team, 118.95, 25.15)
-            event = receive(ws)
+            event = next_event(ws)
             assert event["type"] == "event" and event["event"] == "team.updated"
             assert event["entity_type"] == "team" and event["entity_id"] == team["id"]
             assert event["payload"]["feature"] == moved
@@ -292,7 +271,7 @@ def test_snapshot_holds_only_the_layers_and_box_asked_for(
             # Events of other layers are not sent; a team's move is, wherever it goes.
             record_events(sessions, clock, 1, entity_type="shelter")
             move_team(http, outside, 119.6, 25.6)
-            event = receive(ws)
+            event = next_event(ws)
             assert (event["entity_type"], event["entity_id"]) == ("team", outside["id"])
 
         with open_stream(address, layers="teams,shelters,warnings") as ws:
@@ -300,6 +279,43 @@ def test_snapshot_holds_only_the_layers_and_box_asked_for(
             assert list(snapshot["layers"]) == ["teams", "shelters", "warnings"]
             assert len(snapshot["layers"]["teams"]["features"]) == 2
             assert snapshot["layers"]["warnings"] == {"type": "FeatureCollection", "features": []}
+
+
+def test_closures_and_routes_are_in_the_snapshot_and_their_events_reach_who_shows_them(
+    quick: Settings, clock: FrozenClock, engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    load_grid(sessions, clock)
+    with served_in_thread(quick, clock=clock) as address, httpx.Client(base_url=f"http://{address}") as http:
+        zone = {
+            "kind": "danger_zone",
+            "area": {
+                "type": "Polygon",
+                "coordinates": [[[118.91, 25.09], [118.93, 25.09], [118.93, 25.11], [118.91, 25.09]]],
+            },
+            "reason": "氯气泄漏毒害区",
+        }
+        closed = http.post("/api/v1/closures", json=zone)
+        assert closed.status_code == 201, closed.text
+        with (
+            open_stream(address, layers="closures,routes") as ws,
+            open_stream(address, layers="teams") as other,
+        ):
+            snapshot = receive(ws)
+            assert list(snapshot["layers"]) == ["closures", "routes"]
+            [feature] = snapshot["layers"]["closures"]["features"]
+            assert feature["id"] == closed.json()["id"] and feature["properties"]["kind"] == "danger_zone"
+            assert snapshot["layers"]["routes"] == {"type": "FeatureCollection", "features": []}
+            receive(other)
+            up_to_date(ws, engine)
+            up_to_date(other, engine)
+
+            lifted = http.delete(f"/api/v1/closures/{closed.json()['id']}")
+            assert lifted.status_code == 200, lifted.text
+            event = next_event(ws)
+            assert (event["entity_type"], event["entity_id"]) == ("closure", closed.json()["id"])
+            # A client showing only teams is not sent it: its next message says it is up to date.
+            beat = next_event_or_beat(other)
+            assert beat["type"] == "heartbeat" and beat["id"] >= event["id"]
 
 
 def test_drill_events_reach_only_clients_of_that_drill(

@@ -6,13 +6,15 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import httpx2 as httpx
 import uvicorn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,3 +61,65 @@ def uvicorn_in_thread(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@contextmanager
+def served_in_process(
+    env: dict[str, str], *, timeout: float = 30, log: IO[bytes] | None = None, inherit: bool = True
+) -> Iterator[str]:
+    """`commandpost serve` as its own process on a loopback port, once it answers; yields host:port.
+
+    `env` is added to this process's environment (or, without `inherit`, is the whole of it). The
+    server's log goes to `log` (a private temporary file if none), and is in the error when it does
+    not start.
+    """
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as own_log:
+        out = log or own_log
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "commandpost.cli", "serve", "--port", str(port), "--log-level", "warning"],
+            env={**os.environ, **env} if inherit else env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL if log is None else out,
+            stderr=out if log is None else subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    if httpx.get(f"http://{address}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    out.flush()
+                    out.seek(0)
+                    raise RuntimeError(
+                        f"commandpost serve did not start:\n{out.read().decode(errors='replace')}"
+                    )
+                time.sleep(0.1)
+            yield address
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def create_hazard_source(client: Any, ref: str = "H01") -> int:
+    """A major hazard source (a propylene tank farm) made over the API; its id."""
+    response = client.post(
+        "/api/v1/hazard-sources",
+        json={
+            "ref": ref,
+            "enterprise": "福建联合石油化工有限公司",
+            "name": f"罐区 {ref}",
+            "site": {"type": "Point", "coordinates": [118.923, 25.142]},
+            "chemicals": [{"name": "丙烯", "cas": "115-07-1", "quantity_t": 4000}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])

@@ -7,14 +7,18 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from commandpost import __version__, background, db
+from commandpost.background import Jobs
 from commandpost.clock import Clock, SystemClock
 from commandpost.config import Settings
+from commandpost.context import AppContext
 from commandpost.errors import (
     Conflict,
     DomainError,
@@ -23,9 +27,13 @@ from commandpost.errors import (
     Unavailable,
     VersionRequired,
 )
+from commandpost.events import service as events
+from commandpost.events.stream import Hub
 from commandpost.health import router as health_router
+from commandpost.layers import STREAM_LAYERS
 from commandpost.ogc.api import router as ogc_router
 from commandpost.routers import api_routers
+from commandpost.routing.service import Router
 from commandpost.web import refuse_unknown_query
 
 # One table from domain exception to HTTP status; routes never build error bodies by hand.
@@ -87,26 +95,60 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _latest_event_id(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return events.latest_id(session)
+
+
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    jobs: Jobs = Jobs.all,
 ) -> FastAPI:
-    """Build the app for `settings`; a test passes its own settings, clock or engine."""
+    """Build the app for `settings`; a test passes its own settings, clock, engine or `jobs`."""
     settings = settings or Settings()
+    clock = clock or SystemClock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_engine = engine is None
-        app.state.engine = engine or db.make_engine(settings)
-        app.state.sessions = db.make_sessionmaker(app.state.engine)
-        app.state.read_sessions = db.make_sessionmaker(app.state.engine, read_only=True)
+        bound = engine or db.make_engine(settings)
         try:
+            read_sessions = db.make_sessionmaker(bound, read_only=True)
+            start = await anyio.to_thread.run_sync(_latest_event_id, read_sessions)
+            context = AppContext(
+                settings=settings,
+                clock=clock,
+                engine=bound,
+                sessions=db.make_sessionmaker(bound),
+                read_sessions=read_sessions,
+                hub=Hub(
+                    position=start,
+                    queue_limit=settings.stream_client_queue,
+                    keep_recent=settings.stream_recent_events,
+                    layers=STREAM_LAYERS,
+                ),
+                router=Router(max_off_road_m=settings.route_max_off_road_m),
+                bulk_lane=anyio.CapacityLimiter(1 if settings.is_sqlite else 4),
+            )
+            app.state.context = context
             async with AsyncExitStack() as stack:
-                for job in background.jobs():
-                    await stack.enter_async_context(job(app))
+                for job in background.schedule(
+                    jobs,
+                    sessions=context.sessions,
+                    read_sessions=context.read_sessions,
+                    clock=clock,
+                    settings=settings,
+                    hub=context.hub,
+                    router=context.router,
+                ):
+                    await stack.enter_async_context(job)
                 yield
         finally:
             if own_engine:
-                app.state.engine.dispose()
+                bound.dispose()
 
     app = FastAPI(
         title="Command Post",
@@ -114,11 +156,9 @@ def create_app(
         summary="Emergency command and resource dispatch: teams, depots, hazard sources, alarms on one map.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.clock = clock or SystemClock()
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.include_router(health_router)
+    app.include_router(health_router, dependencies=[Depends(refuse_unknown_query)])
     app.include_router(ogc_router)
     for router in api_routers():
         # Every API route refuses query parameters it does not take (a filter never silently ignored).

@@ -1,37 +1,51 @@
-"""Long-lived work that runs beside the HTTP app (event relay, sweeps…), started and stopped in lifespan.
+"""Long-lived work beside the HTTP app, all scheduled here: the event relay, the road graph, sweeps.
 
-Each entry is an async context manager factory taking the app: it starts its work on enter and
-stops it on exit. Add one line per job to `jobs()`.
+Each job is an async context manager: it starts its work on enter and stops it on exit. The jobs
+take plain services (session factories, the clock, settings), never the app.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from datetime import timedelta
+from enum import StrEnum
 
-from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
-from commandpost.clock import FrozenClock
-
-Job = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+from commandpost import idempotency
+from commandpost.clock import Clock
+from commandpost.config import Settings
+from commandpost.events import relay
+from commandpost.events.stream import Hub
+from commandpost.routing.service import Router
+from commandpost.routing.warmup import road_graph
+from commandpost.sensors import alarms
 
 log = logging.getLogger(__name__)
 
 
-@asynccontextmanager
-async def repeating(
-    app: FastAPI, name: str, every: float, work: Callable[[], Awaitable[object]]
-) -> AsyncIterator[None]:
-    """Await `work` every `every` seconds beside the app; a failure is logged, the next pass retries.
+class Jobs(StrEnum):
+    """Which background jobs an app runs."""
 
-    Not with a FrozenClock: such a clock moves only when a test moves it, and that test runs the
-    work itself.
-    """
-    if isinstance(app.state.clock, FrozenClock):
-        yield
-        return
+    all = "all"
+    # The stream and the road graph, but no timed sweeps: for a clock that moves only when a test
+    # moves it (the test runs the timed work itself).
+    untimed = "untimed"
+
+
+# Retention is counted in days: deleting old readings every few minutes is often enough, and
+# walking every sensor's readings on each pass would stall ingestion every few seconds.
+PURGE_EVERY = timedelta(minutes=10)
+FORGET_EVERY = timedelta(minutes=10)
+
+
+@asynccontextmanager
+async def repeating(name: str, every: float, work: Callable[[], Awaitable[object]]) -> AsyncIterator[None]:
+    """Await `work` every `every` seconds; a failure is logged, the next pass retries."""
 
     async def loop() -> None:
         while True:
@@ -50,11 +64,48 @@ async def repeating(
             await task
 
 
-def jobs() -> list[Job]:
-    """Every background job, in start order (stopped in reverse)."""
-    from commandpost.dispatch.idempotency import forget_job
-    from commandpost.events import relay
-    from commandpost.routing.warmup import road_graph
-    from commandpost.sensors.alarms import sweep_job
+def _sensor_sweep(
+    sessions: sessionmaker[Session], clock: Clock, settings: Settings
+) -> Callable[[], Awaitable[None]]:
+    """One pass of the sensor sweep, purging old readings every PURGE_EVERY."""
+    purged_at: float | None = None
 
-    return [relay.running, sweep_job, road_graph, forget_job]
+    async def once() -> None:
+        nonlocal purged_at
+        now = time.monotonic()
+        purge = purged_at is None or now - purged_at >= PURGE_EVERY.total_seconds()
+        report = await asyncio.to_thread(
+            alarms.sweep_once, sessions, clock=clock, settings=settings, purge=purge
+        )
+        if purge and not report.skipped:
+            purged_at = now
+
+    return once
+
+
+def schedule(
+    jobs: Jobs,
+    *,
+    sessions: sessionmaker[Session],
+    read_sessions: sessionmaker[Session],
+    clock: Clock,
+    settings: Settings,
+    hub: Hub,
+    router: Router,
+) -> list[AbstractAsyncContextManager[None]]:
+    """Every background job `jobs` asks for, in start order (stopped in reverse)."""
+    started: list[AbstractAsyncContextManager[None]] = [
+        relay.running(hub, sessions=read_sessions, settings=settings),
+        road_graph(router, read_sessions),
+    ]
+    if jobs is Jobs.all:
+        keep = timedelta(hours=settings.idempotency_keep_hours)
+        started += [
+            repeating("sensor sweep", settings.sweep_interval_s, _sensor_sweep(sessions, clock, settings)),
+            repeating(
+                "forgetting expired idempotency keys",
+                FORGET_EVERY.total_seconds(),
+                lambda: asyncio.to_thread(idempotency.forget_expired, sessions, clock=clock, keep=keep),
+            ),
+        ]
+    return started

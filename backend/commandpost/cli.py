@@ -108,6 +108,7 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
                 folder=Path(args.path),
                 clock=SystemClock(),
                 reset_stock=getattr(args, "reset_stock", False),
+                timezone=settings.timezone,
             )
             session.commit()
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))

@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
 def default_database_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'var' / 'commandpost.sqlite'}"
 
@@ -21,9 +24,10 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default_factory=default_database_url)
     redis_url: str | None = None
-    # Metres are computed in this projected CRS; UTM 50N covers Quanzhou.
+    # The duty roster's local time, when the roster file names none.
+    # Threat zones are drawn and measured in metres in this projected CRS; UTM 50N covers Quanzhou.
     metric_crs: str = "EPSG:32650"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     gis_data_dir: Path = PROJECT_ROOT / "gis_data"
     frontend_dist: Path = PROJECT_ROOT / "frontend" / "dist"
     # Where SQLite finds SpatiaLite; a bare name lets the loader search the system paths.
@@ -44,7 +48,7 @@ class Settings(BaseSettings):
     # Redis Streams bus (when REDIS_URL is set): one stream, trimmed to about this many entries.
     redis_stream_key: str = "commandpost:events"
     redis_stream_maxlen: int = Field(default=100_000, ge=1)
-    # Field units and sensors (issue 3).
+    # Field units and sensors.
     warning_ack_timeout_s: float = Field(
         default=300,
         gt=0,
@@ -57,7 +61,7 @@ class Settings(BaseSettings):
         default=0.1, ge=0, lt=1, description="leave an alarm only below threshold × (1 − this)"
     )
     reading_retention_days: float = Field(default=90, gt=0)
-    # Dispatch (issue 4).
+    # Dispatch.
     idempotency_keep_hours: float = Field(
         default=24, gt=0, description="a repeated command is recognised by its key for this long"
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 import importlib
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -17,11 +17,16 @@ from typing import Any, cast
 import shapely.wkt
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
+    Connection,
     DateTime,
     Engine,
     Integer,
+    String,
     Text,
+    any_,
+    bindparam,
     column,
     create_engine,
     event,
@@ -180,15 +185,72 @@ def check_reachable(engine: Engine) -> None:
         ) from exc
 
 
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One session per unit of work; the caller commits, anything unfinished rolls back."""
-    with factory() as session:
-        yield session
+def is_postgres(bind: Session | Connection) -> bool:
+    """Whether `bind` talks to PostgreSQL (PostGIS); otherwise it is SQLite (SpatiaLite)."""
+    dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
+    return bool(dialect.name == "postgresql")
+
+
+def writers_take_turns(session: Session) -> bool:
+    """Whether transactions commit one at a time, so ids taken in order are committed in order.
+
+    True on SQLite (one writer); on PostgreSQL concurrent transactions commit in any order.
+    """
+    return not is_postgres(session)
+
+
+def try_lock(session: Session, name: str) -> bool:
+    """Take the lock `name` for this transaction if no other process holds it; whether it was taken.
+
+    PostgreSQL: an advisory lock. SQLite: its one write lock already keeps others out.
+    """
+    if not is_postgres(session):
+        return True
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(:name))"), {"name": name}))
+
+
+# Built once: SQLAlchemy adapts each type object to the dialect on first use.
+_TEXT, _INTS = String(), ARRAY(Integer())
+
+
+def id_in(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL as `= ANY(array)`, one parameter whatever the batch size."""
+    if is_postgres(session):
+        return cast(
+            ColumnElement[bool], column == any_(sql_cast(bindparam(None, pg_array(ids), type_=_TEXT), _INTS))
+        )
+    return cast(ColumnElement[bool], column.in_(ids))
+
+
+def reserve_ids(conn: Connection, *, table: str, count: int) -> list[int]:
+    """`count` new ids of `table`'s `id`, in order, for rows this transaction inserts with them.
+
+    PostgreSQL: from the column's sequence. SQLite: this transaction holds the only write lock, so
+    the ids after the newest are ours.
+    """
+    if is_postgres(conn):
+        return sorted(
+            conn.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                {"table": table, "n": count},
+            ).scalars()
+        )
+    newest = int(conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one())
+    return list(range(newest + 1, newest + 1 + count))
+
+
+def one_snapshot(session: Session) -> None:
+    """Make every read of this (new) transaction see the same committed state.
+
+    SQLite's deferred transaction already does once it has read; PostgreSQL needs REPEATABLE READ.
+    """
+    if is_postgres(session):
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 def seconds_since(session: Session, at: ColumnElement[Any], now: datetime) -> ColumnElement[float]:
     """Seconds from the time column `at` to `now`, in each backend's SQL."""
-    if session.get_bind().dialect.name == "sqlite":
+    if not is_postgres(session):
         elapsed: ColumnElement[float] = (func.julianday(sqlite_time(now)) - func.julianday(at)) * 86_400.0
         return elapsed
     return cast(ColumnElement[float], extract("epoch", literal(now, UTCDateTime()) - at))
@@ -197,7 +259,7 @@ def seconds_since(session: Session, at: ColumnElement[Any], now: datetime) -> Co
 def bbox_filter(session: Session, geom: Any, bbox: tuple[float, float, float, float]) -> ColumnElement[bool]:
     """Rows whose geometry meets the WGS 84 box, using each backend's spatial index."""
     minx, miny, maxx, maxy = bbox
-    if session.get_bind().dialect.name == "sqlite":
+    if not is_postgres(session):
         table = geom.table.name
         frame = func.BuildMbr(minx, miny, maxx, maxy, 4326)
         # SpatiaLite only uses its R*Tree through the SpatialIndex virtual table.

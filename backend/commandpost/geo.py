@@ -9,7 +9,7 @@ import math
 import struct
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import shapely
@@ -64,12 +64,14 @@ def point(lon: float, lat: float, *, field: str = "geometry") -> BaseGeometry:
     return parse_geojson({"type": "Point", "coordinates": [lon, lat]}, field=field)
 
 
+@overload
+def to_db(geom: None) -> None: ...
+@overload
+def to_db(geom: BaseGeometry) -> WKBElement: ...
 def to_db(geom: BaseGeometry | None) -> WKBElement | None:
-    return None if geom is None else from_shape(geom, srid=WGS84)
-
-
-def from_shape_4326(geom: BaseGeometry) -> WKBElement:
     """A Shapely geometry as the WKB a geometry column stores (WGS 84)."""
+    if geom is None:
+        return None
     element: WKBElement = from_shape(geom, srid=WGS84)
     return element
 
@@ -130,7 +132,7 @@ def _to_metric(metric_crs: str) -> Transformer:
 
 
 def to_metric(geom: BaseGeometry, metric_crs: str) -> BaseGeometry:
-    """Project a WGS 84 geometry into the configured metric CRS (metres)."""
+    """Project a WGS 84 geometry into a metric CRS such as UTM 50N (EPSG:32650)."""
     transformer = _to_metric(metric_crs)
     return shapely.transform(geom, lambda xy: _stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
@@ -146,12 +148,12 @@ def from_metric(geom: BaseGeometry, metric_crs: str) -> BaseGeometry:
     return shapely.transform(geom, lambda xy: _stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
-def _stack(xy: tuple[Any, Any]) -> Any:
-    return np.column_stack(xy)
-
-
 def distance_m(a: BaseGeometry, b: BaseGeometry, metric_crs: str) -> float:
     return float(to_metric(a, metric_crs).distance(to_metric(b, metric_crs)))
+
+
+def _stack(xy: tuple[Any, Any]) -> Any:
+    return np.column_stack(xy)
 
 
 def parse_bbox(text: str | None, *, field: str = "bbox") -> BBox | None:

@@ -7,25 +7,34 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from commandpost import db
+from commandpost.context import context_of
 from commandpost.errors import Unavailable
+from commandpost.schemas import Readiness, Status
+from commandpost.web import SettingsDep
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process is up")
+@router.get("/healthz", summary="The process is up", response_model=Status)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database (and Redis, when configured) can be reached")
+@router.get(
+    "/readyz",
+    summary="The database (and Redis, when configured) can be reached",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "something it needs cannot be reached"}},
+)
 def readyz(request: Request) -> JSONResponse:
+    context = context_of(request.app)
     checks: dict[str, str] = {}
     try:
-        db.check_reachable(request.app.state.engine)
+        db.check_reachable(context.engine)
         checks["database"] = "ok"
     except Unavailable as exc:
         checks["database"] = exc.detail
-    redis_url = request.app.state.settings.redis_url
+    redis_url = context.settings.redis_url
     if redis_url:
         from commandpost.redis_check import ping
 
@@ -47,5 +56,5 @@ class About(BaseModel):
 
 
 @router.get("/api/v1/about", summary="What this server is running with, for the dashboard's top bar")
-def about(request: Request) -> About:
-    return About(simulated_feed=request.app.state.settings.simulated_feed)
+def about(settings: SettingsDep) -> About:
+    return About(simulated_feed=settings.simulated_feed)

@@ -28,6 +28,7 @@ from commandpost import geo
 from commandpost.basemap import service as basemap
 from commandpost.basemap.schemas import map_feature
 from commandpost.clock import Clock
+from commandpost.config import DEFAULT_TIMEZONE
 from commandpost.db import Base
 from commandpost.depots.models import Depot, InventoryLine, Material
 from commandpost.depots.schemas import depot_feature, material_entity
@@ -179,9 +180,17 @@ def _enum(kind: type[Any], value: Any, where: str) -> Any:
         raise InvalidInput(f"{where}: {value!r} is not one of {allowed}", field=where) from exc
 
 
-def load_district(session: Session, *, folder: Path, clock: Clock, reset_stock: bool = False) -> LoadReport:
+def load_district(
+    session: Session,
+    *,
+    folder: Path,
+    clock: Clock,
+    reset_stock: bool = False,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> LoadReport:
     """Apply a district folder's reference data in the caller's transaction, each change with its event;
-    depots' stock is only written for new depots, or where it differs and `reset_stock` is asked."""
+    depots' stock is only written for new depots, or where it differs and `reset_stock` is asked;
+    `timezone` is the duty roster's local time when the roster names none."""
     if not folder.is_dir():
         raise InvalidInput(f"{folder} is not a folder of district files", field="path")
     now = clock.now()
@@ -195,7 +204,7 @@ def load_district(session: Session, *, folder: Path, clock: Clock, reset_stock: 
     _load_sensors(session, folder, report, now, hazard_ids)
     _load_shelters(session, folder, report, now)
     _load_experts(session, folder, report, now)
-    _load_roster(session, folder, report, now)
+    _load_roster(session, folder, report, now, timezone)
     _load_plans(session, folder, report, clock)
     session.flush()
     record_changes(session, report, clock)
@@ -375,8 +384,7 @@ def _whole(p: dict[str, Any], name: str, where: str, *, default: int | None = No
 def _located(geom: BaseGeometry | None, where: str) -> WKBElement:
     if geom is None:
         raise InvalidInput(f"{where or 'record'}: it has no location", field=_at(where, "geometry"))
-    element = geo.to_db(geom)
-    assert element is not None
+    element: WKBElement = geo.to_db(geom)
     return element
 
 
@@ -686,13 +694,13 @@ def _load_experts(session: Session, folder: Path, report: LoadReport, now: datet
     apply_experts(session, rows, report, now, "experts.json")
 
 
-def _load_roster(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+def _load_roster(session: Session, folder: Path, report: LoadReport, now: datetime, timezone: str) -> None:
     """Expand the rota into concrete shifts from yesterday to two weeks ahead (local time)."""
     path = folder / "duty_roster.json"
     if not path.exists():
         return
     roster = _read(path)
-    zone = ZoneInfo(roster.get("timezone", "Asia/Shanghai"))
+    zone = ZoneInfo(roster.get("timezone", timezone))
     today = now.astimezone(zone).date()
     existing = {(s.person, s.role, s.starts_at) for s in session.scalars(select(DutyShift))}
     per_shift = {DutyRole.dispatcher: int(roster.get("dispatchers_per_shift", 1))}

@@ -7,6 +7,7 @@ from commandpost.duty.models import DutyShift
 from commandpost.events.models import Event
 from commandpost.experts.models import Expert
 from commandpost.hazards.models import HazardSource, StoredChemical
+from commandpost.idempotency import IdempotencyKey
 from commandpost.incidents.models import Incident, TimelineEntry
 from commandpost.roads.models import RoadSegment
 from commandpost.routing.models import Closure  # noqa: F401 - registers the closures table
@@ -22,6 +23,7 @@ __all__ = [
     "Event",
     "Expert",
     "HazardSource",
+    "IdempotencyKey",
     "Incident",
     "InventoryLine",
     "MapFeature",

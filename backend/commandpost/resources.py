@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from commandpost.clock import Clock
@@ -49,8 +50,13 @@ def update_versioned(
     expected_version: int | None,
     snapshot: Callable[[T], dict[str, Any]],
     what: str,
+    touch: bool = False,
 ) -> T:
-    """Apply `changes` if the editor read the current version; otherwise refuse with what is stored now."""
+    """Apply `changes` if the editor read the current version; otherwise refuse with what is stored now.
+
+    The write runs in a savepoint: refused, it is undone and the caller's transaction goes on.
+    `touch` writes a new version even when no column of the row changes (e.g. only its children did).
+    """
     current = getattr(row, "version")  # noqa: B009 - every versioned model has it
     if expected_version is None:
         raise VersionRequired(
@@ -62,13 +68,14 @@ def update_versioned(
             f"{what} was changed by someone else: you edited version {expected_version}, it is now {current}",
             current=snapshot(row),
         )
-    for name, value in changes.items():
-        setattr(row, name, value)
     try:
-        session.flush()
+        with session.begin_nested():
+            for name, value in changes.items():
+                setattr(row, name, value)
+            if touch:
+                flag_modified(row, "updated_at")
     except StaleDataError as exc:
         # Someone committed between our read and our write: the UPDATE … WHERE version matched nothing.
-        session.rollback()
         fresh = session.get(type(row), getattr(row, "id"), populate_existing=True)  # noqa: B009
         raise StaleVersion(
             f"{what} was changed by someone else while you saved",

@@ -17,6 +17,7 @@ def api_routers() -> list[APIRouter]:
     from commandpost.hazards.api import router as hazard_sources
     from commandpost.incidents.api import router as incidents
     from commandpost.interchange.api import router as interchange
+    from commandpost.layers import router as layers
     from commandpost.roads.api import router as roads
     from commandpost.routing.api import router as closures
     from commandpost.routing.api import routes
@@ -29,6 +30,7 @@ def api_routers() -> list[APIRouter]:
     from commandpost.zones.api import router as threat_zones
 
     return [
+        layers,
         teams,
         basemap,
         depots,

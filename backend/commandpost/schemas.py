@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
-from geojson_pydantic import LineString, MultiPolygon, Point, Polygon
+from geojson_pydantic import Feature, FeatureCollection, LineString, MultiPolygon, Point, Polygon
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from commandpost import geo
@@ -34,14 +34,18 @@ class InModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def not_null(value: Any) -> Any:
+    """For partial updates: a field may be left out, but a required one may not be set to null."""
+    # Defaults are not validated, so this only sees an explicit null.
+    if value is None:
+        raise ValueError("may be left out or changed, but not set to null")
+    return value
+
+
 class UpdateModel(InModel):
     """A partial update; `version` is the version the editor read (or send `If-Match`)."""
 
     version: int | None = Field(default=None, ge=1, description="the version you read; a stale one gets 409")
-
-
-class OutModel(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 class Problem(BaseModel):
@@ -78,3 +82,43 @@ def feature_collection_schema(name: str) -> dict[str, Any]:
         "links": [],
         "name": name,
     }
+
+
+# --- what comes back: pages of layers and lists ------------------------------------------
+
+Feat = TypeVar("Feat", bound=Feature[Any, Any])
+Item = TypeVar("Item")
+
+
+class Link(BaseModel):
+    rel: str = Field(examples=["next"])
+    type: str = Field(examples=["application/geo+json"])
+    href: str
+
+
+class LayerPage(FeatureCollection[Feat], Generic[Feat]):
+    """A page of a layer: an RFC 7946 FeatureCollection with OGC API-style counts and links."""
+
+    numberMatched: int = Field(description="features matching the query, all pages")
+    numberReturned: int = Field(description="features on this page")
+    links: list[Link]
+
+
+class ListPage(BaseModel, Generic[Item]):
+    """A page of non-spatial entities, shaped like a layer page but with `items`."""
+
+    items: list[Item]
+    numberMatched: int
+    numberReturned: int
+    links: list[Link]
+
+
+class Status(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    status: str = Field(examples=["ready", "unavailable"])
+    checks: dict[str, str] = Field(
+        description="each dependency: `ok` or what is wrong", examples=[{"database": "ok"}]
+    )

@@ -16,26 +16,32 @@ from starlette.requests import HTTPConnection
 from commandpost import geo
 from commandpost.clock import Clock
 from commandpost.config import Settings
+from commandpost.context import AppContext, context_of
 from commandpost.errors import InvalidInput
 from commandpost.jsontext import dumps
 from commandpost.resources import Page
 
 
-def _session(request: Request) -> Iterator[Session]:
+def _context(request: Request) -> AppContext:
+    return context_of(request.app)
+
+
+ContextDep = Annotated[AppContext, Depends(_context)]
+
+
+def _session(context: ContextDep, request: Request) -> Iterator[Session]:
     reading = request.method in ("GET", "HEAD")
-    factory = request.app.state.read_sessions if reading else request.app.state.sessions
+    factory = context.read_sessions if reading else context.sessions
     with factory() as session:
         yield session
 
 
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
+def _clock(context: ContextDep) -> Clock:
+    return context.clock
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def _settings(context: ContextDep) -> Settings:
+    return context.settings
 
 
 def _query_names(route: APIRoute) -> frozenset[str]:
@@ -75,11 +81,10 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 class Paging:
     def __init__(
         self,
-        request: Request,
+        settings: SettingsDep,
         limit: Annotated[int | None, Query(ge=1, description="features per page")] = None,
         offset: Annotated[int, Query(ge=0, description="features to skip")] = 0,
     ) -> None:
-        settings: Settings = request.app.state.settings
         if limit is not None and limit > settings.page_size_max:
             raise InvalidInput(f"limit may be at most {settings.page_size_max}", field="limit")
         self.limit = limit or settings.page_size_default
@@ -201,7 +206,7 @@ def list_response(
 T = TypeVar("T")
 
 
-async def in_bulk_lane(app: Any, work: Callable[[], T]) -> T:
+async def in_bulk_lane(context: AppContext, work: Callable[[], T]) -> T:
     """Run a bulk write (a gateway's batch) in a worker thread, a few at a time per process.
 
     Gateway floods then queue here, in arrival order, instead of filling the shared thread pool and
@@ -209,8 +214,4 @@ async def in_bulk_lane(app: Any, work: Callable[[], T]) -> T:
     responsive. Four at a time on PostGIS (enough to overlap database round trips), one on
     SQLite (it has one writer anyway).
     """
-    limiter: anyio.CapacityLimiter | None = getattr(app.state, "bulk_lane", None)
-    if limiter is None:
-        limiter = anyio.CapacityLimiter(1 if app.state.settings.is_sqlite else 4)
-        app.state.bulk_lane = limiter
-    return await anyio.to_thread.run_sync(work, limiter=limiter)
+    return await anyio.to_thread.run_sync(work, limiter=context.bulk_lane)

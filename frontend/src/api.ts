@@ -1,6 +1,24 @@
 // Talking to /api/v1: JSON in and out, RFC 9457 problems turned into ApiError, layers fetched page by page.
 
+import type { paths } from "./api-types";
 import type { FeatureCollection } from "./types";
+
+type Method = "get" | "post" | "put" | "patch" | "delete";
+type Json<R, S extends number> = R extends { [K in S]: { content: infer C } }
+  ? C extends { "application/geo+json": infer T }
+    ? T
+    : C extends { "application/json": infer T }
+      ? T
+      : never
+  : never;
+
+/** What an API path answers on success (200, else 201; GeoJSON or plain JSON), as the OpenAPI document
+ * (api-types.ts) describes it. */
+export type Reply<P extends keyof paths, M extends Method = "get"> = paths[P][M] extends { responses: infer R }
+  ? [Json<R, 200>] extends [never]
+    ? Json<R, 201>
+    : Json<R, 200>
+  : never;
 
 export class ApiError extends Error {
   constructor(

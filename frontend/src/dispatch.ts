@@ -1,7 +1,13 @@
-// Reading what the dispatch endpoints answer (recommendations, assignments, material requests) into one
-// shape for the panel, tolerant of the exact field names, so the console keeps working as they evolve.
+// Reading what the dispatch endpoints answer (recommendations, assignments, material requests) into the
+// shapes the panel draws; the answers' types are generated from the API's OpenAPI document.
 
+import type { Reply } from "./api";
 import type { Geometry } from "./types";
+
+export type RecommendationsReply = Reply<"/api/v1/incidents/{incident_id}/recommendations">;
+export type AssignmentsReply = Reply<"/api/v1/incidents/{incident_id}/assignments">;
+export type MaterialRequestsReply = Reply<"/api/v1/incidents/{incident_id}/material-requests">;
+export type Candidate = RecommendationsReply["needs"][number]["candidates"][number];
 
 export interface Recommendation {
   teamId: number;
@@ -57,176 +63,87 @@ export interface MaterialRequest {
   depots: string[];
 }
 
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-
-const num = (...values: unknown[]): number | null => {
-  for (const v of values) if (typeof v === "number" && Number.isFinite(v)) return v;
-  return null;
-};
-
-const str = (...values: unknown[]): string | null => {
-  for (const v of values) if (typeof v === "string" && v) return v;
-  return null;
-};
-
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : []);
-
-function geometry(...values: unknown[]): Geometry | null {
-  for (const v of values) {
-    if (!isObj(v)) continue;
-    if (v["type"] === "Feature" && isObj(v["geometry"])) return v["geometry"] as unknown as Geometry;
-    if (typeof v["type"] === "string" && "coordinates" in v) return v as unknown as Geometry;
-    if (isObj(v["geometry"])) return v["geometry"] as unknown as Geometry;
-  }
-  return null;
-}
-
-/** The list inside an answer: a bare array, or under items/features/one of `keys`; features are flattened. */
-export function itemsOf(body: unknown, ...keys: string[]): Obj[] {
-  let list: unknown = body;
-  if (isObj(body)) {
-    for (const key of ["items", "features", ...keys]) {
-      if (Array.isArray(body[key])) {
-        list = body[key];
-        break;
-      }
-    }
-  }
-  if (!Array.isArray(list)) return [];
-  return list.filter(isObj).map((item) =>
-    item["type"] === "Feature" && isObj(item["properties"])
-      ? { ...item["properties"], geometry: item["geometry"], id: item["id"] ?? item["properties"]["id"] }
-      : item,
-  );
-}
-
-function seconds(item: Obj): number | null {
-  const s = num(item["eta_s"], item["eta_seconds"], item["travel_time_s"], item["duration_s"], item["time_s"]);
-  if (s !== null) return s;
-  const min = num(item["eta_min"], item["eta_minutes"], item["travel_time_min"]);
-  return min !== null ? min * 60 : null;
-}
-
-function team(item: Obj): Obj {
-  return isObj(item["team"]) ? (item["team"] as Obj) : {};
-}
-
-function recommendation(item: Obj, need: string | null): Recommendation | null {
-  const t = team(item);
-  const teamProps = isObj(t["properties"]) ? (t["properties"] as Obj) : t;
-  const teamId = num(item["team_id"], teamProps["id"], t["id"], item["id"]);
-  if (teamId === null) return null;
+function recommendation(c: Candidate, need: string): Recommendation {
   return {
-    teamId,
-    name: str(item["team_name"], item["name"], teamProps["name"]) ?? `#${teamId}`,
-    etaS: seconds(item),
-    distanceM: num(item["distance_m"], item["distance"], isObj(item["route"]) ? (item["route"] as Obj)["distance_m"] : null),
-    need: need ?? str(item["need"], item["for"]),
-    matched: strings(item["matched"] ?? item["capabilities_matched"] ?? item["matched_capabilities"]),
-    missing: strings(item["missing"] ?? item["capabilities_missing"] ?? item["missing_capabilities"]),
-    route: geometry(item["route"], item["route_geometry"], item["geometry"]),
-    status: str(item["status"], teamProps["status"]),
-    suggested: item["suggested"] === true,
-    reachable: item["reachable"] !== false,
-    chosenFor: str(item["chosen_for"]),
-    lacking: lackingOf(item["equipment_fit"]),
-    unreachableReason: str(item["unreachable_reason"]),
+    teamId: c.team_id,
+    name: c.name,
+    etaS: c.eta_s,
+    distanceM: c.distance_m,
+    need,
+    matched: c.matched,
+    missing: c.missing,
+    route: c.route?.geometry ?? null,
+    status: null,
+    suggested: c.suggested,
+    reachable: c.reachable,
+    chosenFor: c.chosen_for,
+    lacking: (c.equipment_fit?.lacking ?? []).map((x) => ({ label: x.label, labelZh: x.label_zh })),
+    unreachableReason: c.unreachable_reason,
   };
 }
 
-function lackingOf(fit: unknown): { label: string; labelZh: string }[] {
-  if (!isObj(fit) || !Array.isArray(fit["lacking"])) return [];
-  return fit["lacking"].filter(isObj).map((x) => {
-    const label = str(x["label"], x["code"]) ?? "?";
-    return { label, labelZh: str(x["label_zh"]) ?? label };
-  });
-}
-
-/**
- * Recommendations grouped by the plan's needs (`{"needs": [{"need", "label", "candidates": [...]}]}`),
- * fastest first within each; a flat list of teams makes one group without a need.
- */
-export function parseRecommendationGroups(body: unknown): RecommendationGroup[] {
-  const groups = isObj(body) ? (body["needs"] ?? body["groups"]) : null;
-  if (Array.isArray(groups)) {
-    return groups.filter(isObj).map((group) => {
-      const need = str(group["need"], group["name"], group["capability"]);
-      return {
-        need,
-        label: str(group["label"]),
-        minHeadcount: num(group["min_headcount"]),
-        assignedHeadcount: num(group["assigned_headcount"]),
-        met: typeof group["met"] === "boolean" ? group["met"] : null,
-        shortHeadcount: num(group["short_headcount"]),
-        items: itemsOf(group, "candidates", "teams", "recommendations")
-          .map((item) => recommendation(item, need))
-          .filter((r): r is Recommendation => r !== null),
-      };
-    });
-  }
-  const items = itemsOf(body, "recommendations", "teams", "candidates")
-    .map((item) => recommendation(item, null))
-    .filter((r): r is Recommendation => r !== null);
-  return items.length
-    ? [{ need: null, label: null, minHeadcount: null, assignedHeadcount: null, met: null, shortHeadcount: null, items }]
-    : [];
+/** Recommendations grouped by the plan's needs, fastest first within each. */
+export function parseRecommendationGroups(body: RecommendationsReply): RecommendationGroup[] {
+  return body.needs.map((group) => ({
+    need: group.need,
+    label: group.label,
+    minHeadcount: group.min_headcount,
+    assignedHeadcount: group.assigned_headcount,
+    met: group.met,
+    shortHeadcount: group.short_headcount,
+    items: group.candidates.map((c) => recommendation(c, group.need)),
+  }));
 }
 
 /** Every recommended team once, in the order the groups list them. */
-export function parseRecommendations(body: unknown): Recommendation[] {
+export function parseRecommendations(body: RecommendationsReply): Recommendation[] {
   const seen = new Set<number>();
   return parseRecommendationGroups(body)
     .flatMap((g) => g.items)
     .filter((r) => !seen.has(r.teamId) && seen.add(r.teamId) !== undefined);
 }
 
-export function parseAssignments(body: unknown): Assignment[] {
-  return itemsOf(body, "assignments").map((item) => {
-    const t = team(item);
-    return {
-      id: (item["id"] as number | string | undefined) ?? null,
-      teamId: num(item["team_id"], t["id"]),
-      teamName: str(item["team_name"], t["name"], isObj(t["properties"]) ? (t["properties"] as Obj)["name"] : null),
-      status: str(item["status"], item["state"]),
-      etaS: seconds(item),
-      route: geometry(item["route"], item["route_geometry"], item["geometry"]),
-      at: str(item["assigned_at"], item["created_at"], item["at"]),
-      active: item["active"] !== false,
-    };
+export function parseAssignments(body: AssignmentsReply): Assignment[] {
+  return body.features.flatMap((feature) => {
+    const p = feature.properties;
+    if (!p) return [];
+    return [
+      {
+        id: feature.id ?? p.id,
+        teamId: p.team_id,
+        teamName: p.team_name,
+        status: p.status,
+        etaS: p.eta_s,
+        route: feature.geometry,
+        at: p.assigned_at,
+        active: p.active,
+      },
+    ];
   });
 }
 
 /** One line per material asked for, with where it comes from and what is still short. */
-export function parseMaterialRequests(body: unknown): MaterialRequest[] {
-  const out: MaterialRequest[] = [];
-  for (const request of itemsOf(body, "requests", "material_requests")) {
-    const allocations = itemsOf(request["allocations"] ?? []).filter((a) => a["status"] !== "cancelled");
-    const lines = Array.isArray(request["items"]) ? request["items"].filter(isObj) : [request];
-    for (const line of lines) {
-      const material = str(line["material"], line["material_code"], line["code"]) ?? "?";
-      const mine = allocations.filter((a) => (a["material"] ?? material) === material);
-      out.push({
-        id: (request["id"] as number | string | undefined) ?? null,
-        material,
-        name: str(line["material_name"], line["name_zh"], line["name"]),
-        quantity: num(line["quantity"], line["requested"]),
-        unit: str(line["unit"]),
-        status: str(...mine.map((a) => a["status"]), request["status"]),
-        allocated: num(line["allocated"], line["quantity_allocated"]),
-        shortage: num(line["outstanding"], line["shortage"], line["short"]),
-        depots: mine
-          .map((a) => {
-            const name = str(a["depot_name"], isObj(a["depot"]) ? (a["depot"] as Obj)["name"] : null) ?? `#${a["depot_id"]}`;
-            const q = num(a["quantity"]);
-            return q === null ? name : `${name} ${q}`;
-          }),
-      });
-    }
-  }
-  return out;
+export function parseMaterialRequests(body: MaterialRequestsReply): MaterialRequest[] {
+  return body.items.flatMap((request) => {
+    const allocations = request.allocations.filter((a) => a.status !== "cancelled");
+    return request.items.map((line) => {
+      const mine = allocations.filter((a) => a.material === line.material);
+      return {
+        id: request.id,
+        material: line.material,
+        name: null,
+        quantity: line.quantity,
+        unit: null,
+        status: mine[0]?.status ?? null,
+        allocated: line.allocated,
+        shortage: line.outstanding,
+        depots: mine.map((a) => `${a.depot_name ?? `#${a.depot_id}`} ${a.quantity}`),
+      };
+    });
+  });
 }
+
+export type ChecklistReply = Reply<"/api/v1/incidents/{incident_id}/checklist">;
 
 /** One action of the incident's response-plan checklist. */
 export interface ChecklistItem {
@@ -249,27 +166,22 @@ export interface Checklist {
 }
 
 /** The answer of `GET /incidents/{id}/checklist`, oldest deadline first. */
-export function parseChecklist(body: unknown): Checklist {
-  const obj = isObj(body) ? body : {};
-  const items = itemsOf(obj)
-    .map((item): ChecklistItem | null => {
-      const id = num(item["id"]);
-      const dueAt = str(item["due_at"]);
-      if (id === null || dueAt === null) return null;
-      return {
-        id,
-        code: str(item["code"]) ?? "",
-        action: str(item["action"]) ?? "",
-        role: str(item["role"]) ?? "",
-        dueAt,
-        doneAt: str(item["done_at"]),
-        doneBy: str(item["done_by"]),
-        version: num(item["version"]),
-      };
-    })
-    .filter((item): item is ChecklistItem => item !== null)
+export function parseChecklist(body: ChecklistReply): Checklist {
+  const items = body.items
+    .map(
+      (item): ChecklistItem => ({
+        id: item.id,
+        code: item.code,
+        action: item.action,
+        role: item.role,
+        dueAt: item.due_at,
+        doneAt: item.done_at,
+        doneBy: item.done_by,
+        version: item.version,
+      }),
+    )
     .sort((a, b) => Date.parse(a.dueAt) - Date.parse(b.dueAt) || a.id - b.id);
-  return { plan: str(obj["plan"]), level: str(obj["response_level"]), asOf: Date.parse(String(obj["as_of"] ?? "")), items };
+  return { plan: body.plan, level: body.response_level, asOf: Date.parse(body.as_of), items };
 }
 
 /** Not done and past its deadline at `now` (milliseconds, on the server's clock). */

@@ -19,6 +19,7 @@ import {
   type Feature,
   type FeatureCollection,
   type FeatureId,
+  type LayerInfo,
   type LiveLayer,
   type ServerMessage,
 } from "./types";
@@ -28,14 +29,11 @@ import { IncidentPanel } from "./ui/incidents";
 import { LayerPanel } from "./ui/layers";
 import { simulatedBadge } from "./ui/simulated";
 
-/** The layers the stream serves (it refuses names it does not know). */
-const STREAM_LAYERS: LiveLayer[] = ["teams", "depots", "hazard-sources", "sensors", "incidents", "warnings", "shelters"];
-/** Layers of later work, fetched over HTTP when their endpoint exists. */
-const OPTIONAL_LAYERS: [LiveLayer, string][] = [
-  ["closures", "closures"],
-  ["routes", "assignments"],
-];
 const POLL_MS = 5000;
+const LAYERS_RETRY_MS = 2000;
+
+/** The live layers the server serves (GET /api/v1/layers): the stream, the polling and the panel follow it. */
+let liveLayers: LayerInfo[] = [];
 
 const storage: Storage | null = (() => {
   try {
@@ -136,7 +134,7 @@ details = new DetailsPanel(byId("details"), app);
 incidents = new IncidentPanel(byId("incidents"), app, byId<HTMLButtonElement>("new-incident"));
 new WarningFeed(byId("feed"), byId("feed-badge"), byId("red-alert"), app);
 void simulatedBadge(byId("simulated"));
-new LayerPanel(byId("layers"), app, storage);
+const layerPanel = new LayerPanel(byId("layers"), app, storage);
 
 // --- the map follows the store --------------------------------------------------------------
 
@@ -264,21 +262,21 @@ function townLabels(data: FeatureCollection): void {
 }
 onLangChange(() => void loadBase("towns"));
 
-function liveParams(layer: LiveLayer): Record<string, string> {
-  return exerciseId !== null && (layer === "incidents" || layer === "warnings") ? { exercise_id: String(exerciseId) } : {};
+function liveParams(layer: LayerInfo): Record<string, string> {
+  return exerciseId !== null && layer.drills ? { exercise_id: String(exerciseId) } : {};
 }
 
 async function pollOnce(): Promise<void> {
   await Promise.all(
-    STREAM_LAYERS.map(async (layer) => {
+    liveLayers.map(async (layer) => {
       try {
-        store.replaceLayer(layer, await fetchLayer(layer, liveParams(layer)));
+        const since = store.sequence;
+        store.replaceLayer(layer.name, await fetchLayer(layer.path, liveParams(layer)), since);
       } catch (error) {
-        console.warn(`layer ${layer} not loaded`, error);
+        console.warn(`layer ${layer.name} not loaded`, error);
       }
     }),
   );
-  await loadOptional();
   mark("liveLoaded");
 }
 
@@ -296,38 +294,17 @@ function stopPolling(): void {
   renderConnection();
 }
 
-let optionalLoading: Promise<void> | null = null;
-let optionalAt = -Infinity;
-
-/** Routes and closures over HTTP (the stream sends their events, not their snapshot); at most every 3 s. */
-function loadOptional(): Promise<void> {
-  if (optionalLoading) return optionalLoading;
-  if (performance.now() - optionalAt < 3000) return Promise.resolve();
-  optionalLoading = (async () => {
-    for (const [layer, path] of OPTIONAL_LAYERS) {
-      try {
-        const since = store.sequence;
-        store.replaceLayer(layer, await fetchLayer(path, liveParams(layer)), since);
-      } catch {
-        /* not served (yet) */
-      }
-    }
-  })().finally(() => {
-    optionalLoading = null;
-    optionalAt = performance.now();
-  });
-  return optionalLoading;
-}
-
 const stream = new StreamClient({
-  url: (since) => streamUrl(location, since, STREAM_LAYERS, exerciseId),
+  url: (since) =>
+    streamUrl(
+      location,
+      since,
+      liveLayers.map((layer) => layer.name),
+      exerciseId,
+    ),
   onMessage: (message: ServerMessage) => {
     store.apply(message);
-    if (message.type === "snapshot") {
-      mark("liveLoaded");
-      // Layers the stream does not snapshot are caught up over HTTP.
-      void loadOptional();
-    }
+    if (message.type === "snapshot") mark("liveLoaded");
     if (message.type !== "event") renderConnection();
   },
   onState: (state, info) => {
@@ -357,9 +334,29 @@ map.map.on("idle", () => {
   }
 });
 
+/** The live layers, asked until the server answers. */
+async function loadLayers(): Promise<LayerInfo[]> {
+  for (;;) {
+    try {
+      const { layers } = await get<{ layers: LayerInfo[] }>("/api/v1/layers");
+      return layers;
+    } catch (error) {
+      console.warn("layer list not loaded", error);
+      await new Promise((resolve) => setTimeout(resolve, LAYERS_RETRY_MS));
+    }
+  }
+}
+
+async function startLive(): Promise<void> {
+  liveLayers = await loadLayers();
+  store.setLayers(liveLayers);
+  layerPanel.setLayers(liveLayers);
+  stream.start();
+}
+
 async function start(): Promise<void> {
   // Data and style load side by side; the map applies what came first once its style is ready.
-  stream.start();
+  void startLive();
   void map.ready.then(() => mark("mapLoaded"));
   try {
     const info = await get<{ bbox?: [number, number, number, number] | null }>("/api/v1/basemap");

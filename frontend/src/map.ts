@@ -43,8 +43,7 @@ export const STYLE_LAYERS: Record<BaseLayer | LiveLayer, string[]> = {
   park: ["park-fill", "park-line"],
   roads: ["roads-casing", "roads-line"],
   towns: ["towns-circle"],
-  closures: ["closures-fill", "closures-line"],
-  "danger-zones": ["danger-zones-fill", "danger-zones-line", "closure-zones-fill", "closure-zones-line"],
+  closures: ["closures-fill", "closures-line", "closure-zones-fill", "closure-zones-line"],
   warnings: ["warnings-fill", "warnings-line", "warnings-point"],
   "hazard-sources": ["hazard-sources-fill", "hazard-sources-line", "hazard-sources-point"],
   routes: ["routes-casing", "routes-line"],
@@ -65,7 +64,6 @@ const CLICKABLE: (BaseLayer | LiveLayer)[] = [
   "hazard-sources",
   "warnings",
   "routes",
-  "danger-zones",
   "closures",
 ];
 
@@ -94,7 +92,6 @@ function style(): StyleSpecification {
     "warnings",
     "shelters",
     "routes",
-    "danger-zones",
     "closures",
     "preview",
     "selection",
@@ -205,22 +202,6 @@ function style(): StyleSpecification {
       type: "line",
       source: "closures",
       filter: ["all", POLYGONAL, IN_FORCE, ZONE],
-      paint: { "line-color": "#ef4444", "line-width": 2, "line-dasharray": [2, 1] },
-    },
-    {
-      id: "danger-zones-fill",
-      type: "fill",
-      source: "danger-zones",
-      filter: POLYGONAL,
-      paint: {
-        "fill-color": matchColour("level", RISK_COLOURS, "#ef4444"),
-        "fill-opacity": 0.25,
-      },
-    },
-    {
-      id: "danger-zones-line",
-      type: "line",
-      source: "danger-zones",
       paint: { "line-color": "#ef4444", "line-width": 2, "line-dasharray": [2, 1] },
     },
     {
@@ -575,14 +556,14 @@ export class MapView {
       void this.ready.then(() => this.setVisible(layer, visible));
       return;
     }
-    for (const id of STYLE_LAYERS[layer]) {
+    for (const id of (STYLE_LAYERS[layer] ?? [])) {
       if (this.map.getLayer(id)) this.map.setLayoutProperty(id, "visibility", visible ? "visible" : "none");
     }
   }
 
   /** Distinct features of a layer drawn in the current view (what the tests and the benchmark check). */
   rendered(layer: BaseLayer | LiveLayer): number {
-    const ids = STYLE_LAYERS[layer].filter((id) => this.map.getLayer(id));
+    const ids = (STYLE_LAYERS[layer] ?? []).filter((id) => this.map.getLayer(id));
     if (ids.length === 0) return 0;
     const seen = new Set<unknown>();
     for (const f of this.map.queryRenderedFeatures({ layers: ids })) {
@@ -594,7 +575,7 @@ export class MapView {
   /** Ids of the features of a layer drawn within `radius` px of a place. */
   renderedAt(layer: BaseLayer | LiveLayer, lngLat: [number, number], radius = 6): FeatureId[] {
     const p = this.map.project(lngLat);
-    const ids = STYLE_LAYERS[layer].filter((id) => this.map.getLayer(id));
+    const ids = (STYLE_LAYERS[layer] ?? []).filter((id) => this.map.getLayer(id));
     return this.map
       .queryRenderedFeatures(
         [
@@ -650,7 +631,7 @@ export class MapView {
       [e.point.x - 5, e.point.y - 5],
       [e.point.x + 5, e.point.y + 5],
     ];
-    const styleIds = CLICKABLE.flatMap((l) => STYLE_LAYERS[l]).filter((id) => this.map.getLayer(id));
+    const styleIds = CLICKABLE.flatMap((l) => STYLE_LAYERS[l] ?? []).filter((id) => this.map.getLayer(id));
     const found = this.map.queryRenderedFeatures(box, { layers: styleIds });
     // queryRenderedFeatures lists the topmost first; prefer points over areas under them.
     for (const layer of CLICKABLE) {

@@ -2,16 +2,7 @@
 // replace a layer; events upsert the feature they carry (payload.feature) into the layer of their entity
 // type. The map and the panels listen for changes.
 
-import {
-  LAYER_OF_ENTITY,
-  LIVE_LAYERS,
-  type EventMessage,
-  type Feature,
-  type FeatureCollection,
-  type FeatureId,
-  type LiveLayer,
-  type ServerMessage,
-} from "./types";
+import type { EventMessage, Feature, FeatureCollection, FeatureId, LayerInfo, LiveLayer, ServerMessage } from "./types";
 
 export type Change =
   | { kind: "reset"; layer: LiveLayer }
@@ -22,10 +13,6 @@ export type Change =
 export type Listener = (changes: Change[]) => void;
 
 const RECENT_EVENTS = 200;
-
-function isLiveLayer(name: string): name is LiveLayer {
-  return (LIVE_LAYERS as readonly string[]).includes(name);
-}
 
 function featureId(feature: Feature): FeatureId | undefined {
   if (feature.id !== undefined && feature.id !== null) return feature.id;
@@ -48,13 +35,38 @@ export class LiveStore {
   /** When each feature was last put (a counter), so a slow HTTP answer cannot undo a newer event. */
   private seq = 0;
   private readonly stamps = new Map<LiveLayer, Map<FeatureId, number>>();
+  /** Event entity type → the layer its features go to. */
+  private readonly layerOfEntity = new Map<string, LiveLayer>();
 
-  constructor(options: { exerciseId?: number | null } = {}) {
+  constructor(options: { exerciseId?: number | null; layers?: LayerInfo[] } = {}) {
     this.exerciseId = options.exerciseId ?? null;
-    for (const layer of LIVE_LAYERS) {
-      this.layers.set(layer, new Map());
+    this.setLayers(options.layers ?? []);
+  }
+
+  /** The live layers the server serves (GET /api/v1/layers); layers already held are kept. */
+  setLayers(layers: LayerInfo[]): void {
+    for (const layer of layers) {
+      if (!this.layers.has(layer.name)) {
+        this.layers.set(layer.name, new Map());
+        this.stamps.set(layer.name, new Map());
+      }
+      this.layerOfEntity.set(layer.entity_type, layer.name);
+    }
+  }
+
+  private isLiveLayer(name: string): boolean {
+    return this.layers.has(name);
+  }
+
+  /** A layer's features, made empty the first time it is put to. */
+  private held(layer: LiveLayer): Map<FeatureId, Feature> {
+    let features = this.layers.get(layer);
+    if (!features) {
+      features = new Map();
+      this.layers.set(layer, features);
       this.stamps.set(layer, new Map());
     }
+    return features;
   }
 
   /** A point in this store's history: pass it to `replaceLayer` to keep what changed after it. */
@@ -84,7 +96,7 @@ export class LiveStore {
     const changes: Change[] = [];
     if (message.type === "snapshot") {
       for (const [name, collection] of Object.entries(message.layers ?? {})) {
-        if (isLiveLayer(name)) changes.push(this.fill(name, collection));
+        if (this.isLiveLayer(name)) changes.push(this.fill(name, collection));
       }
       if (typeof message.id === "number") this.lastEventId = message.id;
     } else if (message.type === "event") {
@@ -109,7 +121,7 @@ export class LiveStore {
    * holds a newer version of them.
    */
   replaceLayer(layer: LiveLayer, collection: FeatureCollection, keepAfter?: number): Change {
-    const before = this.layers.get(layer)!;
+    const before = this.held(layer);
     const stamps = this.stamps.get(layer)!;
     const change = this.fill(layer, collection);
     if (keepAfter !== undefined) {
@@ -138,7 +150,7 @@ export class LiveStore {
   }
 
   private applyEvent(event: EventMessage): Change | null {
-    const layer = LAYER_OF_ENTITY[event.entity_type];
+    const layer = this.layerOfEntity.get(event.entity_type);
     if (!layer) return null;
     if (/\.(deleted|removed)$/.test(event.event) && event.entity_id !== null) {
       const features = this.layers.get(layer)!;
@@ -156,7 +168,7 @@ export class LiveStore {
     const id = featureId(incoming);
     if (id === undefined) return null;
     if (!this.belongsHere(incoming.properties?.["exercise_id"])) return null;
-    const features = this.layers.get(layer)!;
+    const features = this.held(layer);
     const previous = features.get(id);
     const had = versionOf(previous);
     const has = versionOf(incoming);

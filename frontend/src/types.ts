@@ -22,20 +22,22 @@ export interface FeatureCollection {
   links?: { rel: string; href: string }[];
 }
 
-/** Live layers: each is one GeoJSON source on the map, fed by the stream. */
-export const LIVE_LAYERS = [
-  "teams",
-  "depots",
-  "hazard-sources",
-  "sensors",
-  "incidents",
-  "warnings",
-  "shelters",
-  "routes",
-  "danger-zones",
-  "closures",
-] as const;
-export type LiveLayer = (typeof LIVE_LAYERS)[number];
+/** A live layer's name (GET /api/v1/layers lists them): one GeoJSON source on the map, fed by the stream. */
+export type LiveLayer = string;
+
+/** One live layer as the server lists it (GET /api/v1/layers). */
+export interface LayerInfo {
+  name: LiveLayer;
+  /** The `entity_type` of the events that update it. */
+  entity_type: string;
+  title: Record<string, string>;
+  geometry: string;
+  /** Its paged GeoJSON layer, under /api/v1. */
+  path: string;
+  /** A drill has its own features on it (fetched with exercise_id). */
+  drills: boolean;
+  legend: { property: string; values: string[] } | null;
+}
 
 /** The live layers the demo district fills: what "all demo layers drawn" waits for. */
 export const DEMO_LIVE_LAYERS: LiveLayer[] = ["teams", "depots", "hazard-sources", "sensors", "shelters"];
@@ -43,22 +45,6 @@ export const DEMO_LIVE_LAYERS: LiveLayer[] = ["teams", "depots", "hazard-sources
 /** Base layers, fetched once over HTTP. */
 export const BASE_LAYERS = ["boundary", "towns", "park", "water", "roads"] as const;
 export type BaseLayer = (typeof BASE_LAYERS)[number];
-
-/** Event entity types ↔ live layers (the stream protocol's table; routes etc. as the dispatch work names them). */
-export const LAYER_OF_ENTITY: Record<string, LiveLayer> = {
-  team: "teams",
-  depot: "depots",
-  hazard_source: "hazard-sources",
-  sensor: "sensors",
-  incident: "incidents",
-  warning: "warnings",
-  shelter: "shelters",
-  route: "routes",
-  assignment: "routes",
-  danger_zone: "danger-zones",
-  closure: "closures",
-  road_closure: "closures",
-};
 
 export interface SnapshotMessage {
   type: "snapshot";

@@ -1,19 +1,39 @@
 import { describe, expect, it } from "vitest";
 
-import { isOverdue, parseChecklist } from "../src/dispatch";
+import { isOverdue, parseChecklist, type ChecklistReply } from "../src/dispatch";
 import { setLang } from "../src/i18n";
 import { timelineText } from "../src/ui/incidents";
 
 describe("response-plan checklist", () => {
-  const answer = {
+  const item = (id: number, code: string, action: string, role: string, dueAt: string, doneAt: string | null, doneBy: string | null) => ({
+    id,
+    incident_id: 3,
+    response_level: "II" as const,
+    code,
+    action,
+    role,
+    opened_at: "2026-11-22T02:00:00+00:00",
+    due_at: dueAt,
+    done_at: doneAt,
+    done_by: doneBy,
+    note: null,
+    status: doneAt ? "done" : "open",
+    overdue: false,
+    version: doneAt ? 2 : 1,
+  });
+  const answer: ChecklistReply = {
     incident_id: 3,
     response_level: "II",
     plan: "危险化学品泄漏 II级响应",
+    opened_at: "2026-11-22T02:00:00+00:00",
     as_of: "2026-11-22T02:06:00+00:00",
+    open: 2,
+    overdue: 1,
+    done: 1,
     items: [
-      { id: 2, code: "report_city", action: "向市应急管理局报告", role: "leader_on_duty", due_at: "2026-11-22T02:30:00+00:00", done_at: null, version: 1 },
-      { id: 1, code: "notify_leader", action: "报告带班领导", role: "duty_officer", due_at: "2026-11-22T02:05:00+00:00", done_at: null, version: 1 },
-      { id: 3, code: "dispatch_first_response", action: "调派首批救援力量", role: "dispatcher", due_at: "2026-11-22T02:05:00+00:00", done_at: "2026-11-22T02:03:00+00:00", done_by: "调度员 陈静", version: 2 },
+      item(2, "report_city", "向市应急管理局报告", "leader_on_duty", "2026-11-22T02:30:00+00:00", null, null),
+      item(1, "notify_leader", "报告带班领导", "duty_officer", "2026-11-22T02:05:00+00:00", null, null),
+      item(3, "dispatch_first_response", "调派首批救援力量", "dispatcher", "2026-11-22T02:05:00+00:00", "2026-11-22T02:03:00+00:00", "调度员 陈静"),
     ],
   };
 

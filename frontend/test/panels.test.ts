@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 
 import { parseReadings } from "../src/chart";
-import { parseAssignments, parseMaterialRequests, parseRecommendationGroups, parseRecommendations } from "../src/dispatch";
+import {
+  parseAssignments,
+  parseMaterialRequests,
+  parseRecommendationGroups,
+  parseRecommendations,
+  type AssignmentsReply,
+  type Candidate,
+  type MaterialRequestsReply,
+  type RecommendationsReply,
+} from "../src/dispatch";
 import type { Feature } from "../src/types";
 import { feedOrder, newestUnacknowledgedRed } from "../src/ui/feed";
 import { setLang } from "../src/i18n";
@@ -66,51 +75,104 @@ describe("incident timeline", () => {
   });
 });
 
-describe("dispatch answers", () => {
-  it("reads a flat list of recommendations", () => {
-    const recs = parseRecommendations({
-      items: [
-        { team_id: 4, team_name: "危化品救援队", eta_s: 420, distance_m: 5200, missing: ["foam"], route: { type: "LineString", coordinates: [[1, 2], [3, 4]] } },
-        { team: { id: 9, name: "消防救援大队" }, eta_min: 12 },
-      ],
-    });
-    expect(recs.map((r) => [r.teamId, r.name, r.etaS])).toEqual([
-      [4, "危化品救援队", 420],
-      [9, "消防救援大队", 720],
-    ]);
-    expect(recs[0]!.route?.type).toBe("LineString");
-    expect(recs[0]!.missing).toEqual(["foam"]);
-  });
+type Need = RecommendationsReply["needs"][number];
+type AssignmentFeature = AssignmentsReply["features"][number];
+type MaterialRequestBody = MaterialRequestsReply["items"][number];
+type Allocation = MaterialRequestBody["allocations"][number];
 
+const AT = "2026-11-22T10:00:00+08:00";
+
+const candidate = (c: Pick<Candidate, "team_id" | "name"> & Partial<Candidate>): Candidate => ({
+  rank: 1,
+  kind: "professional",
+  tier: "district",
+  headcount: 10,
+  position: [118.9, 25.1],
+  reachable: true,
+  eta_s: null,
+  distance_m: null,
+  matched: [],
+  missing: [],
+  suggested: false,
+  chosen_for: null,
+  equipment_fit: null,
+  unreachable_reason: null,
+  route: null,
+  ...c,
+});
+
+const need = (n: Pick<Need, "need" | "candidates"> & Partial<Need>): Need => ({
+  label: null,
+  capabilities: [],
+  min_headcount: 0,
+  assigned_headcount: 0,
+  suggested_headcount: 0,
+  suggested_team_ids: [],
+  short_headcount: 0,
+  covered_eta_s: null,
+  met: false,
+  candidates_total: n.candidates.length,
+  ...n,
+});
+
+const recommendations = (needs: Need[]): RecommendationsReply => ({
+  incident_id: 3,
+  plan: { id: 1, name: "火灾 III级", incident_type: "fire", response_level: "III", level_assumed: false },
+  needs,
+  chosen: [],
+  missing: [],
+  chemicals: [],
+  equipment_needed_for_hazmat: [],
+  unreachable_reason: null,
+  approach: null,
+  available_teams: 12,
+  network: { nodes: 100, edges: 200, closed_segments: 0 },
+  as_of: AT,
+});
+
+const allocation = (a: Pick<Allocation, "depot_name" | "material" | "quantity" | "status">): Allocation => ({
+  id: 1,
+  request_id: 1,
+  incident_id: 3,
+  depot_id: 7,
+  eta_s: 600,
+  distance_m: 8000,
+  reserved_at: AT,
+  dispatched_at: null,
+  delivered_at: null,
+  cancelled_at: null,
+  version: 1,
+  ...a,
+});
+
+describe("dispatch answers", () => {
   it("reads the plan's needs with their ranked candidates, as GET /incidents/{id}/recommendations answers", () => {
-    const groups = parseRecommendationGroups({
-      incident_id: 3,
-      plan: { name: "火灾 III级" },
-      needs: [
-        {
+    const groups = parseRecommendationGroups(
+      recommendations([
+        need({
           need: "fire",
           label: "灭火救援",
           min_headcount: 30,
-          assigned_headcount: 0,
           met: true,
           candidates: [
-            {
-              rank: 1,
+            candidate({
               team_id: 1,
               name: "消防救援大队",
-              reachable: true,
               eta_s: 312.4,
               distance_m: 4100,
               matched: ["firefighting"],
-              missing: [],
               suggested: true,
-              route: { type: "Feature", geometry: { type: "LineString", coordinates: [[0, 0], [1, 1]] }, properties: {} },
-            },
-            { rank: 2, team_id: 8, name: "远方队", reachable: false, eta_s: null, distance_m: null, matched: [], missing: ["foam"], suggested: false, route: null },
+              route: {
+                type: "Feature",
+                geometry: { type: "LineString", coordinates: [[0, 0], [1, 1]] },
+                properties: { reachable: true, team_id: 1, incident_id: 3 },
+              },
+            }),
+            candidate({ rank: 2, team_id: 8, name: "远方队", reachable: false, missing: ["foam"] }),
           ],
-        },
-      ],
-    });
+        }),
+      ]),
+    );
     expect(groups).toHaveLength(1);
     expect(groups[0]).toMatchObject({ need: "fire", label: "灭火救援", minHeadcount: 30, met: true });
     expect(groups[0]!.items.map((r) => [r.teamId, r.etaS, r.suggested, r.reachable])).toEqual([
@@ -118,82 +180,102 @@ describe("dispatch answers", () => {
       [8, null, false, false],
     ]);
     expect(groups[0]!.items[0]!.route).toEqual({ type: "LineString", coordinates: [[0, 0], [1, 1]] });
+    expect(groups[0]!.items[1]!.missing).toEqual(["foam"]);
   });
 
   it("reads which need a team is chosen for, the equipment it lacks and why it cannot get there", () => {
-    const [hazmat] = parseRecommendationGroups({
-      needs: [
-        {
+    const [hazmat] = parseRecommendationGroups(
+      recommendations([
+        need({
           need: "hazmat",
           short_headcount: 5,
           candidates: [
-            {
+            candidate({
               team_id: 2,
               name: "B",
               eta_s: 90,
               suggested: false,
               chosen_for: "fire_rescue",
               equipment_fit: { fits: false, lacking: [{ code: "gas_tight_suit", label: "gas-tight suit", label_zh: "气密型防化服" }] },
-            },
-            { team_id: 3, name: "C", reachable: false, eta_s: null, unreachable_reason: "the start is 5.6 km from the nearest open road" },
+            }),
+            candidate({ team_id: 3, name: "C", reachable: false, eta_s: null, unreachable_reason: "the start is 5.6 km from the nearest open road" }),
           ],
-        },
-      ],
-    });
+        }),
+      ]),
+    );
     expect(hazmat!.shortHeadcount).toBe(5);
     expect(hazmat!.items[0]).toMatchObject({ chosenFor: "fire_rescue", lacking: [{ label: "gas-tight suit", labelZh: "气密型防化服" }] });
     expect(hazmat!.items[1]).toMatchObject({ reachable: false, unreachableReason: "the start is 5.6 km from the nearest open road", lacking: [] });
   });
 
   it("lists each recommended team once across needs", () => {
-    const recs = parseRecommendations({
-      needs: [
-        { need: "hazmat", candidates: [{ team_id: 1, name: "A", eta_s: 60 }, { team_id: 2, name: "B", eta_s: 90 }] },
-        { need: "medical", candidates: [{ team_id: 2, name: "B", eta_s: 90 }, { team_id: 3, name: "C", eta_s: 100 }] },
-      ],
-    });
+    const recs = parseRecommendations(
+      recommendations([
+        need({ need: "hazmat", candidates: [candidate({ team_id: 1, name: "A", eta_s: 60 }), candidate({ team_id: 2, name: "B", eta_s: 90 })] }),
+        need({ need: "medical", candidates: [candidate({ team_id: 2, name: "B", eta_s: 90 }), candidate({ team_id: 3, name: "C", eta_s: 100 })] }),
+      ]),
+    );
     expect(recs.map((r) => `${r.teamId}:${r.need}`)).toEqual(["1:hazmat", "2:hazmat", "3:medical"]);
   });
 
   it("reads assignments given as GeoJSON features", () => {
-    const list = parseAssignments({
-      type: "FeatureCollection",
-      features: [
-        { type: "Feature", id: 1, geometry: { type: "LineString", coordinates: [[0, 0], [1, 1]] }, properties: { team_id: 4, status: "en_route", eta_s: 300 } },
-      ],
-    });
-    expect(list[0]).toMatchObject({ id: 1, teamId: 4, status: "en_route", etaS: 300 });
+    const feature: AssignmentFeature = {
+      type: "Feature",
+      id: 1,
+      geometry: { type: "LineString", coordinates: [[0, 0], [1, 1]] },
+      properties: {
+        id: 1,
+        incident_id: 3,
+        team_id: 4,
+        team_name: "危化品救援队",
+        need: "hazmat",
+        status: "en_route",
+        active: true,
+        eta_s: 300,
+        distance_m: 4000,
+        legs: [],
+        assigned_by: null,
+        assigned_at: AT,
+        status_at: AT,
+        closed_at: null,
+        exercise_id: null,
+        version: 2,
+        updated_at: AT,
+      },
+    };
+    const list = parseAssignments({ type: "FeatureCollection", features: [feature], numberMatched: 1, numberReturned: 1, links: [] });
+    expect(list[0]).toMatchObject({ id: 1, teamId: 4, teamName: "危化品救援队", status: "en_route", etaS: 300, at: AT });
     expect(list[0]!.route?.type).toBe("LineString");
   });
 
   it("reads material requests line by line, with their depots and what is short", () => {
-    const lines = parseMaterialRequests({
+    const request: MaterialRequestBody = {
+      id: 1,
+      incident_id: 3,
       items: [
-        {
-          id: 1,
-          items: [
-            { material: "foam_concentrate", quantity: 30, allocated: 24, outstanding: 6 },
-            { material: "absorbent_boom", quantity: 100, allocated: 100, outstanding: 0 },
-          ],
-          allocations: [
-            { depot_name: "泉港区储备库", material: "foam_concentrate", quantity: 20, status: "reserved" },
-            { depot_name: "园区储备库", material: "foam_concentrate", quantity: 4, status: "dispatched" },
-            { depot_name: "园区储备库", material: "foam_concentrate", quantity: 9, status: "cancelled" },
-            { depot_name: "园区储备库", material: "absorbent_boom", quantity: 100, status: "delivered" },
-          ],
-        },
+        { material: "foam_concentrate", quantity: 30, allocated: 24, outstanding: 6 },
+        { material: "absorbent_boom", quantity: 100, allocated: 100, outstanding: 0 },
       ],
-    });
+      fully_allocated: false,
+      allocations: [
+        allocation({ depot_name: "泉港区储备库", material: "foam_concentrate", quantity: 20, status: "reserved" }),
+        allocation({ depot_name: "园区储备库", material: "foam_concentrate", quantity: 4, status: "dispatched" }),
+        allocation({ depot_name: "园区储备库", material: "foam_concentrate", quantity: 9, status: "cancelled" }),
+        allocation({ depot_name: "园区储备库", material: "absorbent_boom", quantity: 100, status: "delivered" }),
+      ],
+      requested_by: null,
+      note: null,
+      created_at: AT,
+      exercise_id: null,
+      version: 1,
+      updated_at: AT,
+    };
+    const lines = parseMaterialRequests({ items: [request], numberMatched: 1, numberReturned: 1, links: [] });
     expect(lines.map((l) => [l.material, l.quantity, l.shortage, l.depots])).toEqual([
       ["foam_concentrate", 30, 6, ["泉港区储备库 20", "园区储备库 4"]],
       ["absorbent_boom", 100, 0, ["园区储备库 100"]],
     ]);
     expect(lines[1]!.status).toBe("delivered");
-  });
-
-  it("answers nothing for an answer it cannot read", () => {
-    expect(parseRecommendations(null)).toEqual([]);
-    expect(parseRecommendations({ detail: "nope" })).toEqual([]);
   });
 });
 

@@ -1,7 +1,19 @@
 import { describe, expect, it } from "vitest";
 
 import { LiveStore, type Change } from "../src/store";
-import type { EventMessage, Feature } from "../src/types";
+import type { EventMessage, Feature, LayerInfo } from "../src/types";
+
+// The live layers as GET /api/v1/layers lists them (the ones these tests use).
+const layer = (name: string, entity_type: string): LayerInfo => ({
+  name,
+  entity_type,
+  title: { "zh-CN": name, en: name },
+  geometry: "Point",
+  path: name,
+  drills: false,
+  legend: null,
+});
+const LAYERS = [layer("teams", "team"), layer("incidents", "incident"), layer("depots", "depot"), layer("routes", "assignment")];
 
 const team = (id: number, version: number, lon = 118.9, status = "available", extra: Record<string, unknown> = {}): Feature => ({
   type: "Feature",
@@ -29,7 +41,7 @@ const snapshot = (id: number, teams: Feature[]) => ({
 
 describe("LiveStore", () => {
   it("fills layers from a snapshot and upserts an event's feature by id", () => {
-    const store = new LiveStore();
+    const store = new LiveStore({ layers: LAYERS });
     store.apply(snapshot(10, [team(1, 1), team(2, 1)]));
     expect(store.count("teams")).toBe(2);
     expect(store.lastEventId).toBe(10);
@@ -43,7 +55,7 @@ describe("LiveStore", () => {
   });
 
   it("adds a feature it did not have (a new incident)", () => {
-    const store = new LiveStore();
+    const store = new LiveStore({ layers: LAYERS });
     store.apply(snapshot(1, []));
     store.apply({
       type: "event",
@@ -57,7 +69,7 @@ describe("LiveStore", () => {
   });
 
   it("applies an event once: a replayed id changes nothing", () => {
-    const store = new LiveStore();
+    const store = new LiveStore({ layers: LAYERS });
     store.apply(snapshot(10, [team(1, 1)]));
     store.apply(teamEvent(11, team(1, 2, 118.95)));
     const again = store.apply(teamEvent(11, team(1, 2, 118.95)));
@@ -66,7 +78,7 @@ describe("LiveStore", () => {
   });
 
   it("never lets an older copy of a feature replace a newer one", () => {
-    const store = new LiveStore();
+    const store = new LiveStore({ layers: LAYERS });
     store.apply(snapshot(10, [team(1, 5, 118.99)]));
     store.upsert("teams", team(1, 4, 118.5));
     expect(store.get("teams", 1)?.geometry).toEqual({ type: "Point", coordinates: [118.99, 25.1] });
@@ -76,8 +88,8 @@ describe("LiveStore", () => {
   });
 
   it("keeps a drill's events out of the live picture, and shows them in that drill's", () => {
-    const live = new LiveStore();
-    const drill = new LiveStore({ exerciseId: 3 });
+    const live = new LiveStore({ layers: LAYERS });
+    const drill = new LiveStore({ exerciseId: 3, layers: LAYERS });
     const other = teamEvent(5, team(9, 1, 118.9, "available", { exercise_id: 4 }), { exercise_id: 4 });
     const mine = teamEvent(6, team(8, 1, 118.9, "available", { exercise_id: 3 }), { exercise_id: 3 });
     for (const store of [live, drill]) {
@@ -92,7 +104,7 @@ describe("LiveStore", () => {
   });
 
   it("replaces a layer on a resync snapshot, dropping what the server no longer has", () => {
-    const store = new LiveStore();
+    const store = new LiveStore({ layers: LAYERS });
     store.apply(snapshot(1, [team(1, 1), team(2, 1)]));
     store.apply({ ...snapshot(50, [team(2, 3)]), reason: "overflow" });
     expect(store.features("teams").map((f) => f.id)).toEqual([2]);
@@ -100,14 +112,14 @@ describe("LiveStore", () => {
   });
 
   it("removes a feature on a deletion event", () => {
-    const store = new LiveStore();
+    const store = new LiveStore({ layers: LAYERS });
     store.apply(snapshot(1, [team(1, 1), team(2, 1)]));
     store.apply({ type: "event", id: 2, event: "team.deleted", entity_type: "team", entity_id: 1, payload: {} });
     expect(store.count("teams")).toBe(1);
   });
 
   it("announces every accepted event, including those of entities without a layer", () => {
-    const store = new LiveStore();
+    const store = new LiveStore({ layers: LAYERS });
     const seen: Change[][] = [];
     store.subscribe((c) => seen.push(c));
     store.apply(snapshot(1, []));
@@ -118,7 +130,7 @@ describe("LiveStore", () => {
   });
 
   it("keeps what the stream changed while an HTTP page of the layer was on its way", () => {
-    const store = new LiveStore();
+    const store = new LiveStore({ layers: LAYERS });
     const route = (id: number, version: number, status: string): Feature => ({
       type: "Feature",
       id,
@@ -138,7 +150,7 @@ describe("LiveStore", () => {
   });
 
   it("takes the feature id from properties.id when the feature has none", () => {
-    const store = new LiveStore();
+    const store = new LiveStore({ layers: LAYERS });
     store.replaceLayer("depots", {
       type: "FeatureCollection",
       features: [{ type: "Feature", geometry: null, properties: { id: 12, version: 1 } }],
@@ -147,7 +159,7 @@ describe("LiveStore", () => {
   });
 
   it("follows heartbeats and resumes so its last event id stays current", () => {
-    const store = new LiveStore();
+    const store = new LiveStore({ layers: LAYERS });
     store.apply(snapshot(3, []));
     store.apply({ type: "heartbeat", id: 9 });
     expect(store.lastEventId).toBe(9);

@@ -19,7 +19,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests_support import free_port
+from tests_support import free_port, served_in_process
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -75,8 +75,11 @@ def server(dashboard_built: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     env["FRONTEND_DIST"] = str(dashboard_built)
     _cli("migrate", env=env)
     _cli("load", str(REPO / "gis_data"), env=env)
-    with serving("serve", env=env, logfile=path.parent / "server.log") as base:
-        yield base
+    with (
+        (path.parent / "server.log").open("w+b") as log,
+        served_in_process(env, timeout=60, log=log, inherit=False) as address,
+    ):
+        yield f"http://{address}"
 
 
 @contextmanager

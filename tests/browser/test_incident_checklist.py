@@ -17,6 +17,7 @@ import httpx2 as httpx
 import pytest
 
 from commandpost.app import create_app
+from commandpost.background import Jobs
 from commandpost.clock import FrozenClock
 from commandpost.config import Settings
 from tests_support import uvicorn_in_thread
@@ -43,7 +44,7 @@ def timed_server(
     _cli("migrate", env=env)
     _cli("load", str(REPO / "gis_data"), env=env)
     settings = Settings(database_url=f"sqlite:///{path}", redis_url=None, frontend_dist=dashboard_built)
-    with uvicorn_in_thread(create_app(settings, clock=clock)) as address:
+    with uvicorn_in_thread(create_app(settings, clock=clock, jobs=Jobs.untimed)) as address:
         yield f"http://{address}"
 
 

@@ -52,7 +52,7 @@ def upsert(
             return row, "unchanged"
     row.name = name
     row.properties = properties
-    row.geom = geo.from_shape_4326(shape)
+    row.geom = geo.to_db(shape)
     return row, outcome
 
 

@@ -9,17 +9,22 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from commandpost.depots import service
 from commandpost.depots.schemas import (
     DepotCreate,
+    DepotFeature,
+    DepotLayer,
     DepotUpdate,
     MaterialCreate,
+    MaterialOut,
+    StockOut,
     StockSet,
     depot_feature,
     material_entity,
     stock_entity,
 )
-from commandpost.schemas import PROBLEM_RESPONSES
+from commandpost.schemas import PROBLEM_RESPONSES, ListPage
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -36,18 +41,23 @@ router = APIRouter(prefix="/depots", tags=["supply depots"], responses=PROBLEM_R
 MaterialPath = Annotated[str, Path(description="material code from the catalogue", examples=["foam_afff_3"])]
 
 
-@materials.get("", summary="The emergency material catalogue")
+@materials.get("", summary="The emergency material catalogue", response_model=ListPage[MaterialOut])
 def list_materials(request: Request, db: SessionDep, paging: PagingDep) -> Response:
     page = service.list_materials(db, limit=paging.limit, offset=paging.offset)
     return list_response(request, page, material_entity)
 
 
-@materials.get("/{code}", summary="One catalogue entry")
+@materials.get("/{code}", summary="One catalogue entry", response_model=MaterialOut)
 def get_material(code: MaterialPath, db: SessionDep) -> Response:
     return entity_response(material_entity(service.get_material(db, code=code)))
 
 
-@materials.post("", status_code=201, summary="Add a material to the catalogue (codes are unique)")
+@materials.post(
+    "",
+    status_code=201,
+    summary="Add a material to the catalogue (codes are unique)",
+    response_model=MaterialOut,
+)
 def create_material(body: MaterialCreate, db: SessionDep, clock: ClockDep) -> Response:
     material = service.create_material(db, data=body, clock=clock)
     db.commit()
@@ -56,7 +66,12 @@ def create_material(body: MaterialCreate, db: SessionDep, clock: ClockDep) -> Re
     )
 
 
-@router.get("", summary="Supply depots layer (GeoJSON FeatureCollection)")
+@router.get(
+    "",
+    summary="Supply depots layer (GeoJSON FeatureCollection)",
+    response_model=DepotLayer,
+    response_class=GeoJSONResponse,
+)
 def list_depots(
     request: Request,
     db: SessionDep,
@@ -71,19 +86,35 @@ def list_depots(
     return layer_response(request, page, depot_feature)
 
 
-@router.get("/{depot_id}", summary="One depot with its stock (GeoJSON Feature; ETag = version)")
+@router.get(
+    "/{depot_id}",
+    summary="One depot with its stock (GeoJSON Feature; ETag = version)",
+    response_model=DepotFeature,
+    response_class=GeoJSONResponse,
+)
 def get_depot(depot_id: int, db: SessionDep) -> Response:
     return feature_response(depot_feature(service.get(db, depot_id=depot_id)))
 
 
-@router.post("", status_code=201, summary="Register a depot, optionally with its initial stock")
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a depot, optionally with its initial stock",
+    response_model=DepotFeature,
+    response_class=GeoJSONResponse,
+)
 def create_depot(body: DepotCreate, db: SessionDep, clock: ClockDep) -> Response:
     depot = service.create(db, data=body, clock=clock)
     db.commit()
     return feature_response(depot_feature(depot), status_code=201, location=f"/api/v1/depots/{depot.id}")
 
 
-@router.patch("/{depot_id}", summary="Edit a depot's record (send the version you read)")
+@router.patch(
+    "/{depot_id}",
+    summary="Edit a depot's record (send the version you read)",
+    response_model=DepotFeature,
+    response_class=GeoJSONResponse,
+)
 def update_depot(
     depot_id: int, body: DepotUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
@@ -98,7 +129,11 @@ def update_depot(
     return feature_response(depot_feature(depot))
 
 
-@router.get("/{depot_id}/stock/{material}", summary="One stock line (ETag = the line's version)")
+@router.get(
+    "/{depot_id}/stock/{material}",
+    summary="One stock line (ETag = the line's version)",
+    response_model=StockOut,
+)
 def get_stock(depot_id: int, material: MaterialPath, db: SessionDep) -> Response:
     return entity_response(stock_entity(service.get_stock(db, depot_id=depot_id, material_code=material)))
 
@@ -108,7 +143,8 @@ def get_stock(depot_id: int, material: MaterialPath, db: SessionDep) -> Response
     summary="Set how much of a material a depot has on hand",
     description="Creates the line (201) if the depot never held the material; otherwise send the line's "
     "`version` or If-Match. On hand cannot go below what is reserved for dispatches (409).",
-    responses={201: {"description": "line created"}},
+    responses={201: {"model": StockOut, "description": "line created"}},
+    response_model=StockOut,
 )
 def set_stock(
     depot_id: int,

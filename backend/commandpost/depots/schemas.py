@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, field_validator
+from geojson_pydantic import Feature, Point
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from commandpost import geo
 from commandpost.depots.models import Depot, InventoryLine, Material
-from commandpost.schemas import InModel, PointIn, UpdateModel
+from commandpost.schemas import InModel, LayerPage, PointIn, UpdateModel, not_null
 
 # Stock is stored as NUMERIC(14, 3): thousandths of a unit, below 10^11.
 QUANTITY_MAX = 99_999_999_999.999
@@ -110,12 +112,7 @@ class DepotUpdate(UpdateModel):
     contact_name: str | None = Field(default=None, max_length=60)
     contact_phone: str | None = Field(default=None, max_length=40)
 
-    @field_validator("name", "operator", "location")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be changed but not removed")
-        return value
+    _required = field_validator("name", "operator", "location")(not_null)
 
 
 class StockSet(InModel):
@@ -174,3 +171,45 @@ def depot_feature(depot: Depot) -> dict[str, Any]:
             "updated_at": depot.updated_at.isoformat(),
         },
     }
+
+
+class MaterialOut(BaseModel):
+    code: str = Field(examples=["foam_concentrate"])
+    name: str
+    name_zh: str
+    unit: str = Field(examples=["t"])
+    category: str
+
+
+class StockLineOut(BaseModel):
+    """One line of a depot's stock, with what is still free to promise."""
+
+    material: str
+    name_zh: str
+    unit: str
+    on_hand: float
+    reserved: float = Field(description="promised to dispatches, not yet issued")
+    available: float = Field(description="on hand less reserved")
+    version: int
+    updated_at: datetime
+
+
+class StockOut(StockLineOut):
+    depot_id: int
+
+
+class DepotProperties(BaseModel):
+    id: int
+    ref: str | None
+    name: str
+    operator: str
+    address: str | None
+    contact_name: str | None
+    contact_phone: str | None
+    stock: list[StockLineOut]
+    version: int
+    updated_at: datetime
+
+
+DepotFeature = Feature[Point, DepotProperties]
+DepotLayer = LayerPage[DepotFeature]

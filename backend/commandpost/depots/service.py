@@ -37,7 +37,7 @@ WHAT = "depot"
 _THOUSANDTH = Decimal("0.001")
 
 
-def _dec(value: float | int | Decimal) -> Decimal:
+def exact_quantity(value: float | int | Decimal) -> Decimal:
     """A stored or given quantity as an exact decimal, to the thousandth."""
     return Decimal(str(value)).quantize(_THOUSANDTH)
 
@@ -46,7 +46,7 @@ def _quantity(value: float, *, field: str, positive: bool) -> Decimal:
     """A quantity from a caller, refused when it is not a finite amount the stock can hold."""
     if not math.isfinite(value) or abs(value) > QUANTITY_MAX:
         raise InvalidInput(f"{field} must be a finite amount up to {QUANTITY_MAX}", field=field)
-    amount = _dec(value)
+    amount = exact_quantity(value)
     if positive and amount <= 0:
         raise InvalidInput(f"{field} must be more than zero", field=field)
     if amount < 0:
@@ -84,11 +84,10 @@ def create_material(
     if session.get(Material, data.code) is not None:
         raise Conflict(f"material {data.code} is already in the catalogue", field="code")
     material = Material(**data.model_dump())
-    session.add(material)
     try:
-        session.flush()
+        with session.begin_nested():
+            session.add(material)
     except IntegrityError as exc:  # added by someone else between our check and our insert
-        session.rollback()
         raise Conflict(f"material {data.code} is already in the catalogue", field="code") from exc
     # Materials are keyed by code, not id, so the event names the code in its payload.
     events.record(
@@ -169,7 +168,10 @@ def create(session: Session, *, data: DepotCreate, clock: Clock, actor: str | No
     depot = Depot(**values, updated_at=now)
     depot.stock = [
         InventoryLine(
-            material=catalogue[line.material], on_hand=float(_dec(line.on_hand)), reserved=0.0, updated_at=now
+            material=catalogue[line.material],
+            on_hand=float(exact_quantity(line.on_hand)),
+            reserved=0.0,
+            updated_at=now,
         )
         for line in data.stock
     ]
@@ -265,18 +267,17 @@ def set_stock(
     before = None if line is None else line.on_hand
     if line is None:
         line = InventoryLine(material=material, on_hand=float(amount), reserved=0.0, updated_at=now)
-        depot.stock.append(line)
         try:
-            session.flush()
+            with session.begin_nested():
+                depot.stock.append(line)
         except IntegrityError as exc:  # someone else created the line between our read and our insert
-            session.rollback()
             raise Conflict(
                 f"depot {depot_id}'s {material_code} line was created by someone else meanwhile; "
                 "read it and retry",
                 field="material",
             ) from exc
     else:
-        reserved = _dec(line.reserved)
+        reserved = exact_quantity(line.reserved)
         if expected_version == line.version and amount < reserved:
             raise Conflict(
                 f"{_amount(reserved)} {material.unit} of {material_code} at depot {depot_id} are reserved "
@@ -314,7 +315,10 @@ def available(session: Session, *, material_code: str) -> list[tuple[Depot, floa
         .where(InventoryLine.material_code == material_code, InventoryLine.on_hand > InventoryLine.reserved)
         .order_by(Depot.id)
     )
-    return [(depot, float(_dec(line.on_hand) - _dec(line.reserved))) for depot, line in session.execute(stmt)]
+    return [
+        (depot, float(exact_quantity(line.on_hand) - exact_quantity(line.reserved)))
+        for depot, line in session.execute(stmt)
+    ]
 
 
 def _moving(
@@ -340,15 +344,12 @@ def _move(
     clock: Clock,
     actor: str | None,
 ) -> InventoryLine:
-    line.on_hand = float(on_hand)
-    line.reserved = float(reserved)
-    line.updated_at = clock.now()
     try:
-        session.flush()
-    except (
-        StaleDataError
-    ) as exc:  # changed by another transaction after we read it (SpatiaLite: no row locks)
-        session.rollback()
+        with session.begin_nested():
+            line.on_hand = float(on_hand)
+            line.reserved = float(reserved)
+            line.updated_at = clock.now()
+    except StaleDataError as exc:  # changed by another transaction since we read it (SpatiaLite: no locks)
         raise Conflict(
             f"depot {depot.id}'s {line.material_code} stock changed while you worked; try again",
             field="quantity",
@@ -379,7 +380,7 @@ def reserve(
     depot, material, amount, line = _moving(
         session, depot_id=depot_id, material_code=material_code, quantity=quantity
     )
-    free = _dec(line.on_hand) - _dec(line.reserved) if line is not None else Decimal(0)
+    free = exact_quantity(line.on_hand) - exact_quantity(line.reserved) if line is not None else Decimal(0)
     if line is None or free < amount:
         raise OutOfStock(
             f"depot {depot_id} has {_amount(free)} {material.unit} of {material_code} available; "
@@ -391,8 +392,8 @@ def reserve(
         session,
         depot=depot,
         line=line,
-        on_hand=_dec(line.on_hand),
-        reserved=_dec(line.reserved) + amount,
+        on_hand=exact_quantity(line.on_hand),
+        reserved=exact_quantity(line.reserved) + amount,
         action="stock_reserved",
         quantity=amount,
         clock=clock,
@@ -404,7 +405,7 @@ def _reserved_enough(
     line: InventoryLine | None, material: Material, amount: Decimal, *, depot_id: int
 ) -> tuple[InventoryLine, Decimal]:
     """The line and what it has reserved, refused when less than `amount` is reserved."""
-    reserved = _dec(line.reserved) if line is not None else Decimal(0)
+    reserved = exact_quantity(line.reserved) if line is not None else Decimal(0)
     if line is None or reserved < amount:
         raise Conflict(
             f"depot {depot_id} has only {_amount(reserved)} {material.unit} of {material.code} reserved; "
@@ -433,7 +434,7 @@ def release(
         session,
         depot=depot,
         line=line,
-        on_hand=_dec(line.on_hand),
+        on_hand=exact_quantity(line.on_hand),
         reserved=reserved - amount,
         action="stock_released",
         quantity=amount,
@@ -460,7 +461,7 @@ def issue(
         session,
         depot=depot,
         line=line,
-        on_hand=_dec(line.on_hand) - amount,
+        on_hand=exact_quantity(line.on_hand) - amount,
         reserved=reserved - amount,
         action="stock_issued",
         quantity=amount,

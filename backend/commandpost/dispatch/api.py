@@ -11,23 +11,33 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from commandpost.dispatch import materials, plans, service
-from commandpost.dispatch.http import IdempotencyKeyDep, Outcome, RouterDep, run_idempotent
+from commandpost.dispatch.http import RouterDep
 from commandpost.dispatch.schemas import (
     ActionDone,
     AllocationStatusChange,
     AssignmentCreate,
+    AssignmentFeature,
+    AssignmentLayer,
     AssignmentStatusChange,
+    Checklist,
+    ChecklistItemOut,
     MaterialRequestCreate,
+    MaterialRequestOut,
+    PlanOut,
     PlanPut,
+    Recommendations,
+    StagingProposal,
     StagingRequest,
     assignment_feature,
     checklist_entity,
     plan_entity,
 )
+from commandpost.idempotency import IdempotencyKeyDep, Outcome, run_idempotent
 from commandpost.incidents.models import IncidentType, ResponseLevel
-from commandpost.schemas import PROBLEM_RESPONSES
+from commandpost.schemas import PROBLEM_RESPONSES, ListPage
 from commandpost.web import (
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     PlainJSONResponse,
@@ -47,7 +57,9 @@ assignments_router = APIRouter(prefix="/assignments", tags=["dispatch"], respons
 # --- response plans ----------------------------------------------------------------------
 
 
-@plans_router.get("", summary="Response plans (应急预案), by incident type and level")
+@plans_router.get(
+    "", summary="Response plans (应急预案), by incident type and level", response_model=ListPage[PlanOut]
+)
 def list_plans(
     request: Request, db: SessionDep, paging: PagingDep, incident_type: IncidentType | None = None
 ) -> Response:
@@ -55,7 +67,11 @@ def list_plans(
     return list_response(request, page, plan_entity)
 
 
-@plans_router.get("/{incident_type}/{level}", summary="The plan for one incident type and response level")
+@plans_router.get(
+    "/{incident_type}/{level}",
+    summary="The plan for one incident type and response level",
+    response_model=PlanOut,
+)
 def get_plan(incident_type: IncidentType, level: ResponseLevel, db: SessionDep) -> Response:
     return entity_response(plan_entity(plans.get(db, incident_type=incident_type, level=level)))
 
@@ -63,7 +79,8 @@ def get_plan(incident_type: IncidentType, level: ResponseLevel, db: SessionDep) 
 @plans_router.put(
     "/{incident_type}/{level}",
     summary="Create or replace a plan (replacing needs the version you read: If-Match or `version`)",
-    responses={201: {"description": "created"}},
+    responses={201: {"model": PlanOut, "description": "created"}},
+    response_model=PlanOut,
 )
 def put_plan(
     incident_type: IncidentType,
@@ -92,12 +109,18 @@ def put_plan(
 # --- checklist ---------------------------------------------------------------------------
 
 
-@router.get("/checklist", summary="The incident's plan checklist: actions, roles, deadlines, what is overdue")
+@router.get(
+    "/checklist",
+    summary="The incident's plan checklist: actions, roles, deadlines, what is overdue",
+    response_model=Checklist,
+)
 def get_checklist(incident_id: int, db: SessionDep, clock: ClockDep) -> Response:
     return PlainJSONResponse(plans.checklist(db, incident_id=incident_id, clock=clock))
 
 
-@router.post("/checklist/{item_id}/done", summary="Mark a checklist action done")
+@router.post(
+    "/checklist/{item_id}/done", summary="Mark a checklist action done", response_model=ChecklistItemOut
+)
 def complete_action(
     request: Request,
     incident_id: int,
@@ -120,6 +143,7 @@ def complete_action(
 @router.get(
     "/recommendations",
     summary="Teams to send, per need of the incident's plan, fastest first, with why and their routes",
+    response_model=Recommendations,
 )
 def recommendations(
     incident_id: int,
@@ -136,7 +160,10 @@ def recommendations(
 
 
 @router.get(
-    "/assignments", summary="The incident's assignments (GeoJSON FeatureCollection along their routes)"
+    "/assignments",
+    summary="The incident's assignments (GeoJSON FeatureCollection along their routes)",
+    response_model=AssignmentLayer,
+    response_class=GeoJSONResponse,
 )
 def list_incident_assignments(
     request: Request,
@@ -156,6 +183,8 @@ def list_incident_assignments(
     "/assignments",
     status_code=201,
     summary="Dispatch a team to the incident (409 if it is committed elsewhere); send an Idempotency-Key",
+    response_model=AssignmentFeature,
+    response_class=GeoJSONResponse,
 )
 def assign(
     request: Request,
@@ -185,7 +214,12 @@ def assign(
     return run_idempotent(request, db, clock, idempotency_key, body.model_dump(mode="json"), command)
 
 
-@router.get("/assignments/{assignment_id}", summary="One assignment (GeoJSON Feature along its route)")
+@router.get(
+    "/assignments/{assignment_id}",
+    summary="One assignment (GeoJSON Feature along its route)",
+    response_model=AssignmentFeature,
+    response_class=GeoJSONResponse,
+)
 def get_assignment(incident_id: int, assignment_id: int, db: SessionDep) -> Response:
     assignment = service.get(db, incident_id=incident_id, assignment_id=assignment_id)
     return feature_response(service.feature(db, assignment))
@@ -194,6 +228,8 @@ def get_assignment(incident_id: int, assignment_id: int, db: SessionDep) -> Resp
 @router.post(
     "/assignments/{assignment_id}/status",
     summary="Report the team's next step: en_route, on_scene, returning, available (done, or recalled)",
+    response_model=AssignmentFeature,
+    response_class=GeoJSONResponse,
 )
 def advance_assignment(
     request: Request,
@@ -220,7 +256,12 @@ def advance_assignment(
     return run_idempotent(request, db, clock, idempotency_key, body.model_dump(mode="json"), command)
 
 
-@assignments_router.get("", summary="All assignments (the routes layer; active ones by default)")
+@assignments_router.get(
+    "",
+    summary="All assignments (the routes layer; active ones by default)",
+    response_model=AssignmentLayer,
+    response_class=GeoJSONResponse,
+)
 def list_assignments(
     request: Request,
     db: SessionDep,
@@ -238,6 +279,7 @@ def list_assignments(
 @router.post(
     "/staging",
     summary="Toxic release: a staging area up-wind of the danger zone, approach routes that stay out of it",
+    response_model=StagingProposal,
 )
 def staging(
     incident_id: int, body: StagingRequest, db: SessionDep, clock: ClockDep, road_router: RouterDep
@@ -256,6 +298,7 @@ def staging(
     "/material-requests",
     status_code=201,
     summary="Request materials: reserved from the depots nearest in travel time; shortages reported",
+    response_model=MaterialRequestOut,
 )
 def request_materials(
     request: Request,
@@ -279,13 +322,21 @@ def request_materials(
     return run_idempotent(request, db, clock, idempotency_key, body.model_dump(mode="json"), command)
 
 
-@router.get("/material-requests", summary="The incident's material requests and their allocations")
+@router.get(
+    "/material-requests",
+    summary="The incident's material requests and their allocations",
+    response_model=ListPage[MaterialRequestOut],
+)
 def list_material_requests(request: Request, incident_id: int, db: SessionDep, paging: PagingDep) -> Response:
     page = materials.list_requests(db, incident_id=incident_id, limit=paging.limit, offset=paging.offset)
     return list_response(request, page, lambda r: materials.entity(db, r))
 
 
-@router.get("/material-requests/{request_id}", summary="One material request with its allocations")
+@router.get(
+    "/material-requests/{request_id}",
+    summary="One material request with its allocations",
+    response_model=MaterialRequestOut,
+)
 def get_material_request(incident_id: int, request_id: int, db: SessionDep) -> Response:
     return entity_response(
         materials.entity(db, materials.get(db, incident_id=incident_id, request_id=request_id))
@@ -295,6 +346,7 @@ def get_material_request(incident_id: int, request_id: int, db: SessionDep) -> R
 @router.post(
     "/material-allocations/{allocation_id}/status",
     summary="Move an allocation: dispatched (leaves the depot), delivered, or cancelled (stock back)",
+    response_model=MaterialRequestOut,
 )
 def change_allocation(
     request: Request,

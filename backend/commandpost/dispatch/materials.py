@@ -23,18 +23,14 @@ from commandpost.depots import service as depots
 from commandpost.depots.models import Depot, InventoryLine, Material
 from commandpost.dispatch.models import AllocationStatus, MaterialAllocation, MaterialRequest
 from commandpost.dispatch.schemas import AllocationStep, MaterialRequestCreate, request_entity
-from commandpost.errors import InvalidInput, InvalidTransition, NotFound, OutOfStock, Unavailable
+from commandpost.errors import InvalidInput, InvalidTransition, NotFound, Unavailable
 from commandpost.incidents import service as incidents
 from commandpost.incidents.models import Incident, IncidentStatus
 from commandpost.resources import Page
 from commandpost.routing import service as routing
 
 WHAT = "material_request"
-_THOUSANDTH = Decimal("0.001")
-
-
-def _dec(value: float) -> Decimal:
-    return Decimal(str(value)).quantize(_THOUSANDTH)
+_dec = depots.exact_quantity
 
 
 def depot_names(session: Session, request: MaterialRequest) -> dict[int, str]:
@@ -114,27 +110,15 @@ def request_materials(
             if remaining <= 0:
                 break
             take = min(_dec(free), remaining)
-            try:
-                depots.reserve(
-                    session,
-                    depot_id=depot.id,
-                    material_code=item.material,
-                    quantity=float(take),
-                    clock=clock,
-                    actor=data.requested_by,
-                )
-            except OutOfStock as exc:  # less free than read a moment ago: take what is there
-                take = min(_dec(exc.extra.get("available", 0.0)), remaining)
-                if take <= 0:
-                    continue
-                depots.reserve(
-                    session,
-                    depot_id=depot.id,
-                    material_code=item.material,
-                    quantity=float(take),
-                    clock=clock,
-                    actor=data.requested_by,
-                )
+            # The lines were locked above, so what was free then is free now.
+            depots.reserve(
+                session,
+                depot_id=depot.id,
+                material_code=item.material,
+                quantity=float(take),
+                clock=clock,
+                actor=data.requested_by,
+            )
             request.allocations.append(
                 MaterialAllocation(
                     incident_id=incident.id,

@@ -1,4 +1,4 @@
-"""Dispatch: response plans and their checklists, team assignments, material requests, idempotency keys."""
+"""Dispatch: response plans and their checklists, team assignments, material requests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commandpost.db import Base, Versioned
@@ -93,20 +93,6 @@ class Assignment(Versioned, Base):
     closed_at: Mapped[datetime | None]
     exercise_id: Mapped[int | None] = mapped_column(index=True)
     updated_at: Mapped[datetime]
-
-
-class IdempotencyKey(Base):
-    """The first response to a command sent with an Idempotency-Key, replayed for every repeat."""
-
-    __tablename__ = "idempotency_keys"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    scope: Mapped[str] = mapped_column(String(200), comment="method and path the key was first used on")
-    fingerprint: Mapped[str] = mapped_column(String(64), comment="sha256 of the request body")
-    status_code: Mapped[int | None] = mapped_column(Integer)
-    body: Mapped[Any] = mapped_column(JSON, nullable=True)
-    location: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime]
 
 
 class AllocationStatus(StrEnum):

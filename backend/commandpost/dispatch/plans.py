@@ -2,9 +2,9 @@
 
 A plan is keyed by incident type and response level. When an incident gets its response level
 (reported with one, or given or changed one later), the plan's actions open on its checklist,
-each with its role and a deadline counted from that moment. This happens in the same transaction
-as the incident change, whoever makes it (API, drill runner, CLI): a hook after every session
-flush (`hooks`) notices the level change, so the incidents domain need not know about plans.
+each with its role and a deadline counted from that moment, in the same transaction as the
+incident change: `incidents.flows` calls `open_checklist`, so the incidents service need not
+know about plans.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commandpost import resources
@@ -197,7 +197,6 @@ def open_checklist(session: Session, *, incident: Incident, at: datetime) -> lis
         session.add(item)
         opened.append(item)
     if opened:
-        # Appended directly: this runs inside a flush, where record_change's own flush cannot.
         events.record(
             session,
             type="incident.checklist_opened",
@@ -222,19 +221,6 @@ def open_checklist(session: Session, *, incident: Incident, at: datetime) -> lis
             exercise_id=incident.exercise_id,
         )
     return opened
-
-
-def open_for_levels_set(session: Session) -> None:
-    """Open the checklist of every incident in this flush that got (or changed) its response level.
-
-    Called after each flush (see `hooks`), while the flushed changes still show as history.
-    """
-    for obj in [*session.new, *session.dirty]:
-        if not isinstance(obj, Incident) or obj.response_level is None:
-            continue
-        if not inspect(obj).attrs.response_level.history.added:
-            continue
-        open_checklist(session, incident=obj, at=obj.updated_at)
 
 
 def checklist(session: Session, *, incident_id: int, clock: Clock) -> dict[str, Any]:

@@ -7,18 +7,24 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from geojson_pydantic import Feature, FeatureCollection, LineString, Point
+from geojson_pydantic.geometries import Geometry
+from pydantic import BaseModel, Field, field_validator
 
 from commandpost import geo
 from commandpost.depots.schemas import MaterialCode, PositiveQuantity
 from commandpost.dispatch.models import (
+    AllocationStatus,
     Assignment,
+    AssignmentStatus,
     ChecklistItem,
     MaterialAllocation,
     MaterialRequest,
     ResponsePlan,
 )
-from commandpost.schemas import AreaIn, InModel, UpdateModel
+from commandpost.incidents.models import IncidentType, ResponseLevel
+from commandpost.routing.schemas import Leg, RouteProperties
+from commandpost.schemas import AreaIn, InModel, LayerPage, UpdateModel
 from commandpost.teams.models import Capability
 
 Code = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
@@ -356,3 +362,249 @@ def request_entity(request: MaterialRequest, *, depot_names: dict[int, str] | No
         "version": request.version,
         "updated_at": _iso(request.updated_at),
     }
+
+
+# --- what comes back ---------------------------------------------------------------------
+
+
+class PlanOut(BaseModel):
+    id: int
+    incident_type: IncidentType
+    response_level: ResponseLevel
+    name: str
+    needs: list[PlanNeed]
+    actions: list[PlanAction]
+    version: int
+    updated_at: datetime
+
+
+class ChecklistItemOut(BaseModel):
+    id: int
+    incident_id: int
+    response_level: ResponseLevel
+    code: str
+    action: str
+    role: str
+    opened_at: datetime
+    due_at: datetime
+    done_at: datetime | None
+    done_by: str | None
+    note: str | None
+    status: str = Field(examples=["open", "overdue", "done"])
+    overdue: bool
+    version: int
+
+
+class Checklist(BaseModel):
+    """The incident's plan checklist, oldest deadline first, with what is overdue now."""
+
+    incident_id: int
+    response_level: ResponseLevel | None
+    plan: str | None = Field(description="the plan's name; null when no level is set yet")
+    opened_at: datetime | None
+    items: list[ChecklistItemOut]
+    open: int
+    overdue: int
+    done: int
+    as_of: datetime
+
+
+class TeamRouteProperties(RouteProperties):
+    """A team's route: to the incident (recommendations) or to the staging area (staging)."""
+
+    team_id: int
+    team_name: str | None = None
+    incident_id: int
+    enters_danger_zone: bool | None = Field(default=None, description="staging: whether it crosses the zone")
+
+
+TeamRoute = Feature[LineString, TeamRouteProperties]
+
+
+class EquipmentItem(BaseModel):
+    code: str
+    label: str
+    label_zh: str
+
+
+class EquipmentFit(BaseModel):
+    """For a hazmat need: whether the team's equipment fits the chemical, and what it lacks."""
+
+    fits: bool
+    lacking: list[EquipmentItem]
+
+
+class Candidate(BaseModel):
+    """A team that can meet a need, with why."""
+
+    rank: int
+    team_id: int
+    name: str
+    kind: str
+    tier: str
+    headcount: int
+    position: list[float] = Field(description="[lon, lat]")
+    reachable: bool
+    eta_s: float | None
+    distance_m: float | None
+    matched: list[str] = Field(description="capabilities of the need the team has")
+    missing: list[str] = Field(description="capabilities of the need the team lacks")
+    suggested: bool = Field(description="chosen for this need")
+    chosen_for: str | None = Field(description="the need this team is chosen for (one team, one need)")
+    equipment_fit: EquipmentFit | None
+    unreachable_reason: str | None
+    route: TeamRoute | None
+
+
+class NeedCandidates(BaseModel):
+    need: str
+    label: str | None
+    capabilities: list[str]
+    min_headcount: int
+    assigned_headcount: int
+    suggested_headcount: int
+    suggested_team_ids: list[int]
+    short_headcount: int = Field(description="people still missing once the chosen teams are counted")
+    covered_eta_s: float | None = Field(description="when the last chosen team arrives")
+    met: bool = Field(description="assigned and suggested teams reach the minimum headcount")
+    candidates_total: int
+    candidates: list[Candidate]
+
+
+class PlanFollowed(BaseModel):
+    id: int
+    name: str
+    incident_type: IncidentType
+    response_level: ResponseLevel
+    level_assumed: bool = Field(description="no level set yet: level IV assumed")
+
+
+class NetworkSize(BaseModel):
+    nodes: int
+    edges: int
+    closed_segments: int
+
+
+class ChosenTeam(BaseModel):
+    need: str
+    team_id: int
+    name: str
+    headcount: int
+    eta_s: float
+    distance_m: float
+    equipment_fit: EquipmentFit | None
+
+
+class MissingNeed(BaseModel):
+    need: str
+    label: str | None
+    short_headcount: int
+    unfit_team_ids: list[int] = Field(description="chosen only for want of a team whose equipment fits")
+    reason: str
+
+
+class ChemicalInvolved(BaseModel):
+    name: str
+    cas: str | None
+    classes: list[str]
+    source: str = Field(alias="from", description="where the platform learnt of it")
+
+
+class Recommendations(BaseModel):
+    incident_id: int
+    plan: PlanFollowed
+    needs: list[NeedCandidates]
+    chosen: list[ChosenTeam] = Field(description="the distinct teams that cover the needs, one need each")
+    missing: list[MissingNeed]
+    chemicals: list[ChemicalInvolved]
+    equipment_needed_for_hazmat: list[EquipmentItem]
+    unreachable_reason: str | None
+    approach: dict[str, Any] | None = Field(description="set when the incident lies in a danger zone")
+    available_teams: int
+    network: NetworkSize
+    as_of: datetime
+
+
+class AssignmentProperties(BaseModel):
+    id: int
+    incident_id: int
+    team_id: int
+    team_name: str | None
+    need: str | None
+    status: AssignmentStatus
+    active: bool
+    eta_s: float | None
+    distance_m: float | None
+    legs: list[Leg]
+    assigned_by: str | None
+    assigned_at: datetime
+    status_at: datetime
+    closed_at: datetime | None
+    exercise_id: int | None
+    version: int
+    updated_at: datetime
+
+
+AssignmentFeature = Feature[LineString, AssignmentProperties]
+AssignmentLayer = LayerPage[AssignmentFeature]
+
+
+class StagingProperties(BaseModel):
+    kind: str = Field(examples=["staging_area"])
+    on_road: bool
+    distance_from_zone_m: float
+    bearing_from_zone_deg: float
+    wind_from_deg: float
+    wind_speed_ms: float
+    safe_distance_m: float
+    note: str | None = Field(description="how the rule was relaxed when no road fitted it")
+
+
+class ZoneProperties(BaseModel):
+    kind: str = Field(examples=["danger_zone"])
+
+
+class StagingProposal(BaseModel):
+    incident_id: int
+    staging: Feature[Point, StagingProperties]
+    danger_zone: Feature[Geometry, ZoneProperties]
+    routes: FeatureCollection[TeamRoute]
+
+
+class AllocationOut(BaseModel):
+    id: int
+    request_id: int
+    incident_id: int
+    depot_id: int
+    depot_name: str | None
+    material: str
+    quantity: float
+    status: AllocationStatus
+    eta_s: float | None
+    distance_m: float | None
+    reserved_at: datetime | None
+    dispatched_at: datetime | None
+    delivered_at: datetime | None
+    cancelled_at: datetime | None
+    version: int
+
+
+class RequestedItem(BaseModel):
+    material: str
+    quantity: float
+    allocated: float = Field(description="reserved, dispatched or delivered now")
+    outstanding: float = Field(description="asked and not allocated")
+
+
+class MaterialRequestOut(BaseModel):
+    id: int
+    incident_id: int
+    items: list[RequestedItem]
+    fully_allocated: bool
+    allocations: list[AllocationOut]
+    requested_by: str | None
+    note: str | None
+    created_at: datetime
+    exercise_id: int | None
+    version: int
+    updated_at: datetime

@@ -552,11 +552,10 @@ def assign(
         updated_at=now,
     )
     _set_route(assignment, found.route(0))
-    session.add(assignment)
     try:
-        session.flush()
+        with session.begin_nested():
+            session.add(assignment)
     except IntegrityError as exc:  # another dispatcher's assignment of this team committed first
-        session.rollback()
         raise Conflict(f"team {team_id} was just assigned by someone else", field="team_id") from exc
     teams.change_status(
         session,

@@ -9,8 +9,8 @@ from pydantic import AwareDatetime
 
 from commandpost.duty import service
 from commandpost.duty.models import DutyRole
-from commandpost.duty.schemas import ShiftCreate, ShiftUpdate, shift_entity
-from commandpost.schemas import PROBLEM_RESPONSES
+from commandpost.duty.schemas import OnDuty, ShiftCreate, ShiftOut, ShiftUpdate, shift_entity
+from commandpost.schemas import PROBLEM_RESPONSES, ListPage
 from commandpost.web import (
     ClockDep,
     IfMatchDep,
@@ -24,7 +24,7 @@ from commandpost.web import (
 router = APIRouter(prefix="/duty", tags=["duty roster"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("/shifts", summary="Shifts in a time range, in time order")
+@router.get("/shifts", summary="Shifts in a time range, in time order", response_model=ListPage[ShiftOut])
 def list_shifts(
     request: Request,
     db: SessionDep,
@@ -39,19 +39,21 @@ def list_shifts(
     return list_response(request, page, shift_entity)
 
 
-@router.get("/shifts/{shift_id}", summary="One shift (ETag = version)")
+@router.get("/shifts/{shift_id}", summary="One shift (ETag = version)", response_model=ShiftOut)
 def get_shift(shift_id: int, db: SessionDep) -> Response:
     return entity_response(shift_entity(service.get(db, shift_id=shift_id)))
 
 
-@router.post("/shifts", status_code=201, summary="Put someone on the roster")
+@router.post("/shifts", status_code=201, summary="Put someone on the roster", response_model=ShiftOut)
 def create_shift(body: ShiftCreate, db: SessionDep, clock: ClockDep) -> Response:
     shift = service.create(db, data=body, clock=clock)
     db.commit()
     return entity_response(shift_entity(shift), status_code=201, location=f"/api/v1/duty/shifts/{shift.id}")
 
 
-@router.patch("/shifts/{shift_id}", summary="Edit a shift (send the version you read)")
+@router.patch(
+    "/shifts/{shift_id}", summary="Edit a shift (send the version you read)", response_model=ShiftOut
+)
 def update_shift(
     shift_id: int, body: ShiftUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
@@ -66,7 +68,7 @@ def update_shift(
     return entity_response(shift_entity(shift))
 
 
-@router.get("/now", summary="Who is on duty now, per role, in call order")
+@router.get("/now", summary="Who is on duty now, per role, in call order", response_model=OnDuty)
 def on_duty_now(db: SessionDep, clock: ClockDep) -> Response:
     at = clock.now()
     roster = {

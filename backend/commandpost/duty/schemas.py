@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from commandpost.duty.models import DutyRole, DutyShift
-from commandpost.schemas import InModel, UpdateModel
+from commandpost.schemas import InModel, UpdateModel, not_null
 
 
 class ShiftCreate(InModel):
@@ -45,13 +46,7 @@ class ShiftUpdate(UpdateModel):
     ends_at: AwareDatetime | None = None
     rank: int | None = Field(default=None, ge=1, le=99)
 
-    @field_validator(*_REQUIRED)
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Defaults are not validated, so this only sees an explicit null.
-        if value is None:
-            raise ValueError("cannot be removed, only changed")
-        return value
+    _required = field_validator(*_REQUIRED)(not_null)
 
 
 def shift_entity(shift: DutyShift) -> dict[str, Any]:
@@ -66,3 +61,24 @@ def shift_entity(shift: DutyShift) -> dict[str, Any]:
         "version": shift.version,
         "updated_at": shift.updated_at.isoformat(),
     }
+
+
+class ShiftOut(BaseModel):
+    id: int
+    person: str
+    role: DutyRole
+    phone: str | None
+    starts_at: datetime
+    ends_at: datetime
+    rank: int
+    version: int
+    updated_at: datetime
+
+
+class OnDuty(BaseModel):
+    """Who is on duty at `at`: one list per role, in call order."""
+
+    at: datetime
+    duty_officer: list[ShiftOut] = []
+    dispatcher: list[ShiftOut] = []
+    leader_on_duty: list[ShiftOut] = []

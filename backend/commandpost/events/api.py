@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket
 
+from commandpost.context import context_of
 from commandpost.events import stream
 
 router = APIRouter(tags=["live stream"])
@@ -15,4 +16,11 @@ async def live_stream(websocket: WebSocket) -> None:
 
     Query: since=<event id>, layers=teams,incidents,…, bbox=minLon,minLat,maxLon,maxLat, exercise_id=<id>.
     """
-    await stream.serve(websocket)
+    context = context_of(websocket.app)
+    await stream.serve(
+        websocket,
+        context.hub,
+        sessions=context.read_sessions,
+        clock=context.clock,
+        settings=context.settings,
+    )

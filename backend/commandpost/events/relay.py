@@ -29,11 +29,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import anyio
-from fastapi import FastAPI
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, sessionmaker
 
+from commandpost import db
 from commandpost.config import Settings
 from commandpost.events import service as events
 from commandpost.events.bus import Bus, BusUnavailable, MemoryBus, Published, RedisBus
@@ -224,7 +224,7 @@ class Relay:
 
     def _read(self) -> list[Published]:
         with self.sessions() as session:
-            if session.get_bind().dialect.name != "postgresql":
+            if db.writers_take_turns(session):
                 return [published(e) for e in events.between(session, after=self.position, limit=BATCH)]
             # Read committed: the check's statement ends before the read's snapshot is taken.
             settled = self._gap_settled(session)
@@ -313,24 +313,16 @@ def make_bus(settings: Settings) -> Bus:
 
 
 @asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[None]:
-    """Start this process's relay, bus reader and hub (as `app.state.hub`); stop them on exit."""
-    settings: Settings = app.state.settings
-    sessions: sessionmaker[Session] = app.state.read_sessions
-    start = await anyio.to_thread.run_sync(_latest, sessions)
+async def running(hub: Hub, *, sessions: sessionmaker[Session], settings: Settings) -> AsyncIterator[None]:
+    """Start this process's relay and bus reader, feeding `hub` from its position; stop them on exit."""
     bus = make_bus(settings)
-    hub = Hub(
-        position=start, queue_limit=settings.stream_client_queue, keep_recent=settings.stream_recent_events
-    )
     relay = Relay(
         sessions=sessions,
         bus=bus,
-        position=start,
+        position=hub.position,
         poll_seconds=settings.relay_poll_seconds,
         seen=lambda: hub.position,
     )
-    app.state.hub = hub
-    app.state.relay = relay
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(relay.run)
@@ -342,8 +334,3 @@ async def running(app: FastAPI) -> AsyncIterator[None]:
                 group.cancel_scope.cancel()
     finally:
         await bus.close()
-
-
-def _latest(sessions: sessionmaker[Session]) -> int:
-    with sessions() as session:
-        return events.latest_id(session)

@@ -1,4 +1,4 @@
-"""The live stream's words: layer names, the client's request, and the JSON messages it is sent.
+"""The live stream's words: the layers it serves, the client's request, and the JSON messages it is sent.
 
 Every message is a JSON text frame with a `type` and an event `id`:
 - `snapshot`  the current picture of the requested layers, reflecting every event up to `id`;
@@ -9,11 +9,12 @@ Every message is a JSON text frame with a `type` and an event `id`:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from commandpost import geo
 from commandpost.errors import InvalidInput
@@ -21,33 +22,36 @@ from commandpost.events.models import Event
 from commandpost.events.service import Recorded
 from commandpost.jsontext import dumps_text
 
-# Layer name on the wire ↔ the entity type its events carry.
-LAYER_ENTITY: dict[str, str] = {
-    "teams": "team",
-    "depots": "depot",
-    "hazard-sources": "hazard_source",
-    "sensors": "sensor",
-    "incidents": "incident",
-    "warnings": "warning",
-    "shelters": "shelter",
-}
-ENTITY_LAYER: dict[str, str] = {entity: layer for layer, entity in LAYER_ENTITY.items()}
-
 SnapshotReason = Literal["connect", "expired", "overflow"]
+
+# One layer's current features: (session, layer name, bbox, exercise id) → GeoJSON Features.
+LayerReader = Callable[[Session, str, geo.BBox | None, int | None], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class StreamLayers:
+    """The map's live layers as the stream sees them (the registry in `commandpost.layers` gives them)."""
+
+    # Layer name on the wire → the entity type its events carry.
+    entity_of: Mapping[str, str]
+    read: LayerReader
+
+    @property
+    def entity_types(self) -> frozenset[str]:
+        """Entity types that belong to some layer: their events go only to clients showing it."""
+        return frozenset(self.entity_of.values())
 
 
 @dataclass(frozen=True)
 class StreamRequest:
     """What a client asked for in its query string."""
 
+    layers: tuple[str, ...]
+    # The entity types of `layers`.
+    entity_types: frozenset[str]
     since: int | None = None
-    layers: tuple[str, ...] = tuple(LAYER_ENTITY)
     bbox: geo.BBox | None = None
     exercise_id: int | None = None
-
-    @property
-    def entity_types(self) -> frozenset[str]:
-        return frozenset(LAYER_ENTITY[name] for name in self.layers)
 
 
 def _int(value: str | None, *, field: str, minimum: int) -> int | None:
@@ -62,18 +66,19 @@ def _int(value: str | None, *, field: str, minimum: int) -> int | None:
     return number
 
 
-def parse_request(query: dict[str, str]) -> StreamRequest:
+def parse_request(query: dict[str, str], known: StreamLayers) -> StreamRequest:
     """The client's `since`, `layers`, `bbox` and `exercise_id`, or `InvalidInput` naming the field."""
-    layers = tuple(LAYER_ENTITY)
+    layers = tuple(known.entity_of)
     if query.get("layers"):
         asked = [name.strip() for name in query["layers"].split(",") if name.strip()]
-        unknown = [name for name in asked if name not in LAYER_ENTITY]
+        unknown = [name for name in asked if name not in known.entity_of]
         if unknown:
             raise InvalidInput(
-                f"unknown layer {unknown[0]!r}; layers are: {', '.join(LAYER_ENTITY)}", field="layers"
+                f"unknown layer {unknown[0]!r}; layers are: {', '.join(known.entity_of)}", field="layers"
             )
         layers = tuple(dict.fromkeys(asked))
     return StreamRequest(
+        entity_types=frozenset(known.entity_of[name] for name in layers),
         since=_int(query.get("since"), field="since", minimum=0),
         layers=layers,
         bbox=geo.parse_bbox(query.get("bbox")),
@@ -113,34 +118,3 @@ def resumed_message(*, since: int) -> dict[str, Any]:
 
 def heartbeat_message(*, id: int, at: datetime) -> dict[str, Any]:
     return {"type": "heartbeat", "id": id, "at": at.isoformat()}
-
-
-# The messages as models, for documentation and for clients that validate what they read.
-class SnapshotMessage(BaseModel):
-    type: Literal["snapshot"]
-    id: int = Field(description="every event up to this id is reflected in the layers")
-    reason: SnapshotReason
-    layers: dict[str, dict[str, Any]] = Field(description="layer name → GeoJSON FeatureCollection")
-
-
-class ResumedMessage(BaseModel):
-    type: Literal["resumed"]
-    id: int = Field(description="the `since` the client sent; the events after it follow")
-
-
-class EventMessage(BaseModel):
-    type: Literal["event"]
-    id: int
-    at: datetime
-    event: str = Field(examples=["team.updated"])
-    entity_type: str
-    entity_id: int | None
-    actor: str | None
-    exercise_id: int | None
-    payload: dict[str, Any] = Field(description="what happened; `feature` is the entity after the change")
-
-
-class HeartbeatMessage(BaseModel):
-    type: Literal["heartbeat"]
-    id: int = Field(description="the client has everything it asked for up to this event id")
-    at: datetime

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Text, cast, func, select, text
 from sqlalchemy.orm import Session
 
+from commandpost import db
 from commandpost.clock import Clock
 from commandpost.db import pg_array, sqlite_time
 from commandpost.events.models import Event
@@ -82,13 +83,9 @@ def record_many(
     at = clock.now()
     texts = [dumps_text(payload) for _, payload in entries]
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        # Ids first (in order), then one INSERT: the log's order is the order recorded.
-        ids = sorted(
-            conn.exec_driver_sql(
-                "SELECT nextval('events_id_seq') FROM generate_series(1, %(n)s)", {"n": len(entries)}
-            ).scalars()
-        )
+    # Ids first (in order), then one INSERT: the log's order is the order recorded.
+    ids = db.reserve_ids(conn, table="events", count=len(entries))
+    if db.is_postgres(conn):
         conn.execute(
             text(
                 "INSERT INTO events (id, at, type, entity_type, entity_id, payload, actor, exercise_id) "
@@ -110,9 +107,6 @@ def record_many(
             },
         )
     else:
-        # SQLite: this transaction holds the only write lock, so the ids after the newest are ours.
-        newest = int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM events").scalar_one())
-        ids = list(range(newest + 1, newest + 1 + len(entries)))
         stamp = sqlite_time(at)
         conn.exec_driver_sql(
             "INSERT INTO events (id, at, type, entity_type, entity_id, payload, actor, exercise_id) "

@@ -4,6 +4,8 @@ A client gets a snapshot of the layers it asked for (or, resuming, every event a
 then every event in id order, then heartbeats while nothing happens. Each event is encoded once, on
 the relay, and the same text goes to every client. Each client has a bounded queue: the hub never
 waits for a client, and one that falls behind is sent a fresh snapshot instead of its backlog.
+
+The hub knows the map's layers only as the `StreamLayers` it is given (`commandpost.layers`).
 """
 
 from __future__ import annotations
@@ -12,15 +14,13 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from commandpost import geo
+from commandpost import db
 from commandpost.clock import Clock
 from commandpost.config import Settings
 from commandpost.errors import InvalidInput
@@ -28,8 +28,8 @@ from commandpost.events import service as events
 from commandpost.events.bus import Published
 from commandpost.events.models import Event
 from commandpost.events.schemas import (
-    ENTITY_LAYER,
     SnapshotReason,
+    StreamLayers,
     StreamRequest,
     encode,
     event_message,
@@ -61,9 +61,10 @@ def published(event: Event | events.Recorded) -> Published:
 class Client:
     """One connected websocket's filter and its bounded queue of messages to send."""
 
-    def __init__(self, request: StreamRequest, *, limit: int) -> None:
+    def __init__(self, request: StreamRequest, *, limit: int, layered: frozenset[str]) -> None:
         self.request = request
         self._entity_types = request.entity_types
+        self._layered = layered
         self._limit = limit
         self.queue: deque[Published | None] = deque()
         self.ready = asyncio.Event()
@@ -75,7 +76,7 @@ class Client:
         """Drill events only for that drill's clients; layer events only for clients showing the layer."""
         if item.exercise_id is not None and item.exercise_id != self.request.exercise_id:
             return False
-        return item.entity_type not in ENTITY_LAYER or item.entity_type in self._entity_types
+        return item.entity_type not in self._layered or item.entity_type in self._entity_types
 
     def offer(self, item: Published) -> None:
         """Queue `item` without ever waiting; a full queue is dropped for one "resync" mark."""
@@ -93,10 +94,12 @@ class Client:
 class Hub:
     """This process's clients and the newest events it has passed them, in id order."""
 
-    def __init__(self, *, position: int, queue_limit: int, keep_recent: int) -> None:
+    def __init__(self, *, position: int, queue_limit: int, keep_recent: int, layers: StreamLayers) -> None:
         # Every event up to `position` has been offered to every client connected at the time.
         self.position = position
         self.queue_limit = queue_limit
+        self.layers = layers
+        self._layered = layers.entity_types
         self.clients: set[Client] = set()
         self._recent: deque[Published] = deque(maxlen=keep_recent or None)
         self._keep_recent = keep_recent
@@ -104,7 +107,7 @@ class Hub:
         self._recent_floor = position
 
     def join(self, request: StreamRequest) -> Client:
-        client = Client(request, limit=self.queue_limit)
+        client = Client(request, limit=self.queue_limit, layered=self._layered)
         self.clients.add(client)
         return client
 
@@ -158,80 +161,14 @@ class Hub:
 
 # --- the snapshot ----------------------------------------------------------------------------
 
-ALL = 10**9
-LayerReader = Callable[[Session, geo.BBox | None, int | None], list[dict[str, Any]]]
-
-
-def _teams(session: Session, bbox: geo.BBox | None, exercise_id: int | None) -> list[dict[str, Any]]:
-    from commandpost.teams import service
-    from commandpost.teams.schemas import team_feature
-
-    return [team_feature(t) for t in service.list_teams(session, bbox=bbox, limit=ALL).items]
-
-
-def _depots(session: Session, bbox: geo.BBox | None, exercise_id: int | None) -> list[dict[str, Any]]:
-    from commandpost.depots import service
-    from commandpost.depots.schemas import depot_feature
-
-    return [depot_feature(d) for d in service.list_depots(session, bbox=bbox, limit=ALL).items]
-
-
-def _hazard_sources(session: Session, bbox: geo.BBox | None, exercise_id: int | None) -> list[dict[str, Any]]:
-    from commandpost.hazards import service
-
-    page = service.list_sources(session, bbox=bbox, limit=ALL)
-    to_feature = service.feature_maker(session, page)
-    return [to_feature(s) for s in page.items]
-
-
-def _sensors(session: Session, bbox: geo.BBox | None, exercise_id: int | None) -> list[dict[str, Any]]:
-    from commandpost.sensors import service
-    from commandpost.sensors.schemas import sensor_feature
-
-    return [sensor_feature(s) for s in service.list_sensors(session, bbox=bbox, limit=ALL).items]
-
-
-def _incidents(session: Session, bbox: geo.BBox | None, exercise_id: int | None) -> list[dict[str, Any]]:
-    from commandpost.incidents import service
-    from commandpost.incidents.schemas import incident_feature
-
-    # A drill is played against the real map: its own incidents beside the live ones.
-    rows = list(service.list_incidents(session, bbox=bbox, limit=ALL).items)
-    if exercise_id is not None:
-        rows += service.list_incidents(session, bbox=bbox, exercise_id=exercise_id, limit=ALL).items
-    return [incident_feature(i) for i in rows]
-
-
-def _warnings(session: Session, bbox: geo.BBox | None, exercise_id: int | None) -> list[dict[str, Any]]:
-    from commandpost.warnings import service
-    from commandpost.warnings.schemas import warning_feature
-
-    rows = list(service.list_warnings(session, bbox=bbox, limit=ALL).items)
-    if exercise_id is not None:
-        rows += service.list_warnings(session, bbox=bbox, exercise_id=exercise_id, limit=ALL).items
-    return [warning_feature(w) for w in rows]
-
-
-def _shelters(session: Session, bbox: geo.BBox | None, exercise_id: int | None) -> list[dict[str, Any]]:
-    from commandpost.shelters import service
-    from commandpost.shelters.schemas import shelter_feature
-
-    return [shelter_feature(s) for s in service.list_shelters(session, bbox=bbox, limit=ALL).items]
-
-
-LAYER_READERS: dict[str, LayerReader] = {
-    "teams": _teams,
-    "depots": _depots,
-    "hazard-sources": _hazard_sources,
-    "sensors": _sensors,
-    "incidents": _incidents,
-    "warnings": _warnings,
-    "shelters": _shelters,
-}
-
 
 def read_snapshot(
-    sessions: sessionmaker[Session], request: StreamRequest, *, position: int, reason: SnapshotReason
+    sessions: sessionmaker[Session],
+    layers: StreamLayers,
+    request: StreamRequest,
+    *,
+    position: int,
+    reason: SnapshotReason,
 ) -> tuple[str, int]:
     """The requested layers (in the box, with the client's drill) as one encoded snapshot message.
 
@@ -243,21 +180,20 @@ def read_snapshot(
     order, they end in the same state.
     """
     with sessions() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        db.one_snapshot(session)
         reflected = position
         for event_id in events.ids_after(session, after=position, limit=10_000):
             if event_id != reflected + 1:
                 break
             reflected = event_id
-        layers = {
+        collections = {
             name: {
                 "type": "FeatureCollection",
-                "features": LAYER_READERS[name](session, request.bbox, request.exercise_id),
+                "features": layers.read(session, name, request.bbox, request.exercise_id),
             }
             for name in request.layers
         }
-    return encode(snapshot_message(id=reflected, reason=reason, layers=layers)), reflected
+    return encode(snapshot_message(id=reflected, reason=reason, layers=collections)), reflected
 
 
 # --- one connection --------------------------------------------------------------------------
@@ -314,7 +250,9 @@ class StreamSession:
 
     async def _snapshot(self, client: Client, reason: SnapshotReason, position: int) -> None:
         text, reflected = await anyio.to_thread.run_sync(
-            lambda: read_snapshot(self.sessions, self.request, position=position, reason=reason)
+            lambda: read_snapshot(
+                self.sessions, self.hub.layers, self.request, position=position, reason=reason
+            )
         )
         await self.websocket.send_text(text)
         self.cursor = reflected
@@ -377,23 +315,17 @@ def _close_reason(exc: InvalidInput) -> str:
     return reason.encode()[:123].decode(errors="ignore")
 
 
-async def serve(websocket: WebSocket) -> None:
+async def serve(
+    websocket: WebSocket, hub: Hub, *, sessions: sessionmaker[Session], clock: Clock, settings: Settings
+) -> None:
     """Speak the stream protocol on `websocket` until either side ends."""
-    app = websocket.app
     await websocket.accept()
     try:
-        request = parse_request(dict(websocket.query_params))
+        request = parse_request(dict(websocket.query_params), hub.layers)
     except InvalidInput as exc:
         await websocket.close(code=1008, reason=_close_reason(exc))
         return
-    session = StreamSession(
-        websocket,
-        app.state.hub,
-        request,
-        sessions=app.state.read_sessions,
-        clock=app.state.clock,
-        settings=app.state.settings,
-    )
+    session = StreamSession(websocket, hub, request, sessions=sessions, clock=clock, settings=settings)
     async with anyio.create_task_group() as group:
 
         async def send() -> None:

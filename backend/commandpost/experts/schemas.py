@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from commandpost.experts.models import Expert
-from commandpost.schemas import InModel, UpdateModel
+from commandpost.schemas import InModel, UpdateModel, not_null
 
 
 def _topics(values: list[str] | None) -> list[str] | None:
@@ -64,13 +65,7 @@ class ExpertUpdate(UpdateModel):
 
     _fields = field_validator("fields")(_topics)
 
-    @field_validator(*_REQUIRED)
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Defaults are not validated, so this only sees an explicit null.
-        if value is None:
-            raise ValueError("cannot be removed, only changed")
-        return value
+    _required = field_validator(*_REQUIRED)(not_null)
 
 
 def expert_entity(expert: Expert) -> dict[str, Any]:
@@ -86,3 +81,16 @@ def expert_entity(expert: Expert) -> dict[str, Any]:
         "version": expert.version,
         "updated_at": expert.updated_at.isoformat(),
     }
+
+
+class ExpertOut(BaseModel):
+    id: int
+    ref: str | None
+    name: str
+    specialty: str
+    fields: list[str]
+    organisation: str | None
+    title: str | None
+    phone: str | None
+    version: int
+    updated_at: datetime

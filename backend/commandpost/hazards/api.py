@@ -9,6 +9,8 @@ from commandpost.hazards.models import HazardGrade, RiskColour
 from commandpost.hazards.schemas import (
     HazardGrading,
     HazardSourceCreate,
+    HazardSourceFeature,
+    HazardSourceLayer,
     HazardSourceUpdate,
     RiskColourOverride,
 )
@@ -16,6 +18,7 @@ from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -27,7 +30,12 @@ from commandpost.web import (
 router = APIRouter(prefix="/hazard-sources", tags=["major hazard sources"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("", summary="Major hazard sources layer (GeoJSON FeatureCollection)")
+@router.get(
+    "",
+    summary="Major hazard sources layer (GeoJSON FeatureCollection)",
+    response_model=HazardSourceLayer,
+    response_class=GeoJSONResponse,
+)
 def list_hazard_sources(
     request: Request,
     db: SessionDep,
@@ -43,13 +51,22 @@ def list_hazard_sources(
 
 
 @router.get(
-    "/{source_id}", summary="One hazard source with its chemicals and sensors (Feature; ETag = version)"
+    "/{source_id}",
+    summary="One hazard source with its chemicals and sensors (Feature; ETag = version)",
+    response_model=HazardSourceFeature,
+    response_class=GeoJSONResponse,
 )
 def get_hazard_source(source_id: int, db: SessionDep) -> Response:
     return feature_response(service.feature(db, service.get(db, source_id=source_id)))
 
 
-@router.post("", status_code=201, summary="Register a major hazard source")
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a major hazard source",
+    response_model=HazardSourceFeature,
+    response_class=GeoJSONResponse,
+)
 def create_hazard_source(body: HazardSourceCreate, db: SessionDep, clock: ClockDep) -> Response:
     source = service.create(db, data=body, clock=clock)
     feature = service.feature(db, source)
@@ -58,7 +75,10 @@ def create_hazard_source(body: HazardSourceCreate, db: SessionDep, clock: ClockD
 
 
 @router.patch(
-    "/{source_id}", summary="Edit a hazard source (send the version you read; chemicals replace the list)"
+    "/{source_id}",
+    summary="Edit a hazard source (send the version you read; chemicals replace the list)",
+    response_model=HazardSourceFeature,
+    response_class=GeoJSONResponse,
 )
 def update_hazard_source(
     source_id: int, body: HazardSourceUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
@@ -87,6 +107,8 @@ def get_grading(source_id: int, db: SessionDep) -> HazardGrading:
 @router.put(
     "/{source_id}/risk-colour",
     summary="An officer sets the risk colour instead of the grade's, with a reason (null: the grade's)",
+    response_model=HazardSourceFeature,
+    response_class=GeoJSONResponse,
 )
 def override_risk_colour(
     source_id: int, body: RiskColourOverride, db: SessionDep, clock: ClockDep

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Annotated, Any
 
+from geojson_pydantic import Feature
+from geojson_pydantic.geometries import Geometry
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from commandpost import geo
 from commandpost.hazards import gb18218
 from commandpost.hazards.models import HazardGrade, HazardSource, RiskColour
-from commandpost.schemas import InModel, SiteIn, UpdateModel
+from commandpost.schemas import InModel, LayerPage, SiteIn, UpdateModel, not_null
 
 _CAS = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$")
 
@@ -51,13 +54,6 @@ COLOUR_OF_GRADE: dict[HazardGrade, RiskColour] = {
     HazardGrade.III: RiskColour.yellow,
     HazardGrade.IV: RiskColour.blue,
 }
-
-
-def not_null(value: Any) -> Any:
-    """For partial updates: a field may be left out, but a required one may not be set to null."""
-    if value is None:
-        raise ValueError("may be left out but not set to null")
-    return value
 
 
 class ChemicalIn(InModel):
@@ -219,3 +215,28 @@ def grading_out(source: HazardSource, grading: gb18218.Grading) -> HazardGrading
         risk_colour=source.risk_colour,
         risk_colour_reason=source.risk_colour_reason,
     )
+
+
+class ChemicalOut(BaseModel):
+    name: str
+    cas: str | None
+    quantity_t: float
+
+
+class HazardSourceProperties(BaseModel):
+    id: int
+    ref: str | None
+    enterprise: str
+    name: str
+    chemicals: list[ChemicalOut]
+    sensor_ids: list[int] = Field(description="the sensors watching this source")
+    grade: HazardGrade | None
+    r_value: float | None
+    risk_colour: RiskColour | None
+    exposed_population: int | None
+    version: int
+    updated_at: datetime
+
+
+HazardSourceFeature = Feature[Geometry, HazardSourceProperties]
+HazardSourceLayer = LayerPage[HazardSourceFeature]

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.attributes import flag_modified
 
 from commandpost import db, geo, resources
 from commandpost.clock import Clock
@@ -174,9 +173,6 @@ def update(
     before = source.grade
     values = _graded_columns(_columns(data), source=source)
     values["updated_at"] = clock.now()
-    if expected_version == source.version:
-        # A chemicals-only edit changes no column of the source itself; it is still a new version.
-        flag_modified(source, "updated_at")
     resources.update_versioned(
         session,
         source,
@@ -184,6 +180,8 @@ def update(
         expected_version=expected_version,
         snapshot=lambda row: feature(session, row),
         what="hazard source",
+        # A chemicals-only edit changes no column of the source itself; it is still a new version.
+        touch=True,
     )
     resources.record_change(
         session,

@@ -10,10 +10,14 @@ from commandpost.incidents import timeline as history
 from commandpost.incidents.models import IncidentStatus, IncidentType
 from commandpost.incidents.schemas import (
     IncidentCreate,
+    IncidentFeature,
+    IncidentLayer,
     IncidentStatusChange,
     IncidentUpdate,
     NoteIn,
     Reopening,
+    Timeline,
+    TimelineItem,
     entry_dict,
     incident_feature,
 )
@@ -21,6 +25,7 @@ from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -41,7 +46,12 @@ def _full(db: Session, incident_id: int) -> Response:
     )
 
 
-@router.get("", summary="Incidents layer (GeoJSON FeatureCollection), newest first; drills left out")
+@router.get(
+    "",
+    summary="Incidents layer (GeoJSON FeatureCollection), newest first; drills left out",
+    response_model=IncidentLayer,
+    response_class=GeoJSONResponse,
+)
 def list_incidents(
     request: Request,
     db: SessionDep,
@@ -65,24 +75,40 @@ def list_incidents(
     return layer_response(request, page, incident_feature)
 
 
-@router.get("/{incident_id}", summary="One incident with its timeline (GeoJSON Feature; ETag = version)")
+@router.get(
+    "/{incident_id}",
+    summary="One incident with its timeline (GeoJSON Feature; ETag = version)",
+    response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
+)
 def get_incident(incident_id: int, db: SessionDep) -> Response:
     return _full(db, incident_id)
 
 
-@router.post("", status_code=201, summary="Report an incident (it starts as `reported`)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Report an incident (it starts as `reported`)",
+    response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
+)
 def create_incident(body: IncidentCreate, db: SessionDep, clock: ClockDep) -> Response:
-    incident = service.create(db, data=body, clock=clock)
+    incident = flows.report(db, data=body, clock=clock)
     db.commit()
     feature = incident_feature(incident, timeline=history.timeline(db, incident_id=incident.id))
     return feature_response(feature, status_code=201, location=f"/api/v1/incidents/{incident.id}")
 
 
-@router.patch("/{incident_id}", summary="Edit an incident (send the version you read)")
+@router.patch(
+    "/{incident_id}",
+    summary="Edit an incident (send the version you read)",
+    response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
+)
 def update_incident(
     incident_id: int, body: IncidentUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
-    service.update(
+    flows.edit(
         db,
         incident_id=incident_id,
         changes=body,
@@ -97,6 +123,8 @@ def update_incident(
     "/{incident_id}/status",
     summary="Move an incident along its flow; closing is refused (409, listing them) while teams or "
     "reserved materials are still committed, unless `stand_down` releases them with it",
+    response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
 )
 def change_status(
     incident_id: int, body: IncidentStatusChange, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
@@ -114,7 +142,12 @@ def change_status(
     return _full(db, incident_id)
 
 
-@router.post("/{incident_id}/reopen", summary="Reopen a closed incident, saying why (it becomes confirmed)")
+@router.post(
+    "/{incident_id}/reopen",
+    summary="Reopen a closed incident, saying why (it becomes confirmed)",
+    response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
+)
 def reopen(
     incident_id: int, body: Reopening, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
@@ -130,13 +163,20 @@ def reopen(
     return _full(db, incident_id)
 
 
-@router.get("/{incident_id}/timeline", summary="The incident's log and events, oldest first")
+@router.get(
+    "/{incident_id}/timeline", summary="The incident's log and events, oldest first", response_model=Timeline
+)
 def get_timeline(incident_id: int, db: SessionDep) -> Response:
     items = history.timeline(db, incident_id=incident_id)
     return entity_response({"incident_id": incident_id, "items": items})
 
 
-@router.post("/{incident_id}/timeline", status_code=201, summary="Add a note to the incident's log")
+@router.post(
+    "/{incident_id}/timeline",
+    status_code=201,
+    summary="Add a note to the incident's log",
+    response_model=TimelineItem,
+)
 def add_note(incident_id: int, body: NoteIn, db: SessionDep, clock: ClockDep) -> Response:
     entry = service.add_note(db, incident_id=incident_id, text=body.text, author=body.author, clock=clock)
     db.commit()

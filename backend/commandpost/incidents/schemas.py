@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator
+from geojson_pydantic import Feature, Point
+from pydantic import BaseModel, Field, field_validator
 
 from commandpost import geo
 from commandpost.incidents.models import Incident, IncidentStatus, IncidentType, ResponseLevel, TimelineEntry
-from commandpost.schemas import InModel, PointIn, UpdateModel
+from commandpost.schemas import InModel, LayerPage, PointIn, UpdateModel, not_null
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -54,13 +55,7 @@ class IncidentUpdate(UpdateModel):
     hazard_source_id: int | None = Field(default=None, ge=1)
     location: PointIn | None = None
 
-    @field_validator(*_REQUIRED)
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Defaults are not validated, so this only sees an explicit null.
-        if value is None:
-            raise ValueError("cannot be removed, only changed")
-        return value
+    _required = field_validator(*_REQUIRED)(not_null)
 
 
 class IncidentStatusChange(InModel):
@@ -129,3 +124,52 @@ def incident_feature(incident: Incident, *, timeline: list[dict[str, Any]] | Non
         "geometry": geo.to_geojson(incident.location),
         "properties": properties,
     }
+
+
+class TimelineItem(BaseModel):
+    """One line of the incident's timeline: a log line (`entry_id`) or an event (`event_id`, `type`)."""
+
+    at: datetime
+    kind: str = Field(description="note, status, warning… for log lines; `event` for events")
+    text: str
+    author: str | None
+    entry_id: int | None = None
+    event_id: int | None = None
+    type: str | None = Field(default=None, description="the event's type", examples=["incident.created"])
+    entity_type: str | None = Field(
+        default=None, description="for events: what changed (assignment, closure…)"
+    )
+    entity_id: int | None = None
+    details: dict[str, Any] | None = Field(
+        default=None, description="for events: what the dashboard words the line from (old → new values…)"
+    )
+
+
+class IncidentProperties(BaseModel):
+    id: int
+    type: IncidentType
+    title: str
+    status: IncidentStatus
+    response_level: ResponseLevel | None
+    description: str | None
+    hazard_source_id: int | None
+    reported_by: str | None
+    reported_at: datetime
+    confirmed_at: datetime | None
+    contained_at: datetime | None
+    closed_at: datetime | None
+    exercise_id: int | None = Field(description="the drill it belongs to; null when live")
+    version: int
+    updated_at: datetime
+    timeline: list[TimelineItem] | None = Field(
+        default=None, description="on single-incident answers: the log and events, oldest first"
+    )
+
+
+IncidentFeature = Feature[Point, IncidentProperties]
+IncidentLayer = LayerPage[IncidentFeature]
+
+
+class Timeline(BaseModel):
+    incident_id: int
+    items: list[TimelineItem]

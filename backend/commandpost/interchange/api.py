@@ -74,7 +74,10 @@ async def import_file(
     responses={
         200: {
             "description": "the file",
-            "content": {media: {} for _, media, _ in formats.WRITERS.values()},
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for _, media, _ in formats.WRITERS.values()
+            },
         }
     },
 )

@@ -276,13 +276,13 @@ def _geometry(spec: ImportKind, record: formats.Record, source_crs: str) -> Base
 
 
 def _layer_readers() -> dict[str, Callable[[Session], list[dict[str, Any]]]]:
-    from commandpost.events.stream import LAYER_READERS, LayerReader
+    """Every layer of the registry (live features only: a drill's are never exported), and the experts."""
     from commandpost.experts import service as experts
     from commandpost.experts.schemas import expert_entity
+    from commandpost.layers import LAYERS, REFERENCE_LAYERS, Layer
 
-    def live(read: LayerReader) -> Callable[[Session], list[dict[str, Any]]]:
-        # Live features only: a drill's entities are never exported.
-        return lambda session: read(session, None, None)
+    def live(layer: Layer) -> Callable[[Session], list[dict[str, Any]]]:
+        return lambda session: layer.read(session, None, None)
 
     def expert_features(session: Session) -> list[dict[str, Any]]:
         return [
@@ -290,7 +290,7 @@ def _layer_readers() -> dict[str, Callable[[Session], list[dict[str, Any]]]]:
             for e in experts.list_experts(session, limit=10**9).items
         ]
 
-    readers = {name: live(read) for name, read in LAYER_READERS.items()}
+    readers = {layer.name: live(layer) for layer in (*LAYERS, *REFERENCE_LAYERS)}
     readers["experts"] = expert_features
     return readers
 

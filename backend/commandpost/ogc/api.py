@@ -17,12 +17,15 @@ from starlette.requests import HTTPConnection
 
 from commandpost import __version__
 from commandpost.errors import DomainError, InvalidInput
+from commandpost.layers import Layer
 from commandpost.ogc import service
 from commandpost.ogc.schemas import (
     CollectionOut,
     Collections,
     Conformance,
     Extent,
+    Item,
+    Items,
     LandingPage,
     Link,
     SpatialExtent,
@@ -119,7 +122,14 @@ def conformance(request: Request, f: FormatParam = None) -> Any:
     return Conformance(conformsTo=CONFORMANCE)
 
 
-@router.get("/api", summary="The API definition (OpenAPI)", response_class=JSONResponse)
+@router.get(
+    "/api",
+    summary="The API definition (OpenAPI)",
+    response_class=JSONResponse,
+    responses={
+        200: {"content": {OPENAPI: {"schema": {"type": "object"}}}, "description": "OpenAPI document"}
+    },
+)
 def api_definition(request: Request) -> JSONResponse:
     document = get_openapi(
         title="Command Post – OGC API – Features",
@@ -130,16 +140,16 @@ def api_definition(request: Request) -> JSONResponse:
     return JSONResponse(document, media_type=OPENAPI)
 
 
-def _collection(request: Request, db: SessionDep, found: service.Collection) -> CollectionOut:
-    href = f"{_root(request)}/collections/{found.id}"
+def _collection(request: Request, db: SessionDep, found: Layer) -> CollectionOut:
+    href = f"{_root(request)}/collections/{found.name}"
     bbox, span = service.extent(db, found)
     return CollectionOut(
-        id=found.id,
-        title=found.title,
-        description=f"{found.title} ({found.title_zh}): live features, {found.geometry} geometry",
+        id=found.name,
+        title=found.title_en,
+        description=f"{found.title_en} ({found.title_zh}): live features, {found.geometry} geometry",
         links=[
             *_alternates(href),
-            Link(href=f"{href}/items", rel="items", type=GEOJSON, title=f"{found.title} as GeoJSON"),
+            Link(href=f"{href}/items", rel="items", type=GEOJSON, title=f"{found.title_en} as GeoJSON"),
         ],
         extent=Extent(
             spatial=SpatialExtent(bbox=[bbox or [-180.0, -90.0, 180.0, 90.0]]),
@@ -187,6 +197,7 @@ def get_collection(
 @router.get(
     "/collections/{collectionId}/items",
     summary="A page of a collection's features (GeoJSON), with next/prev links",
+    response_model=Items,
     response_class=GeoJSONResponse,
 )
 def get_items(
@@ -249,6 +260,7 @@ def get_items(
 @router.get(
     "/collections/{collectionId}/items/{featureId}",
     summary="One feature (GeoJSON)",
+    response_model=Item,
     response_class=GeoJSONResponse,
 )
 def get_item(

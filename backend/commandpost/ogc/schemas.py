@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from geojson_pydantic import Feature, FeatureCollection
+from geojson_pydantic.geometries import Geometry
 from pydantic import BaseModel, Field
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -52,3 +56,18 @@ class CollectionOut(BaseModel):
 class Collections(BaseModel):
     links: list[Link]
     collections: list[CollectionOut]
+
+
+class Item(Feature[Geometry, dict[str, Any]]):
+    """One feature: the layer's own GeoJSON Feature (its properties as the platform's layer has them)."""
+
+    links: list[Link] | None = None
+
+
+class Items(FeatureCollection[Feature[Geometry, dict[str, Any]]]):
+    """A page of a collection's features, with OGC API counts and `next`/`prev` links."""
+
+    numberMatched: int = Field(description="features matching the query, all pages")
+    numberReturned: int = Field(description="features on this page")
+    timeStamp: str = Field(description="when the page was read")
+    links: list[Link]

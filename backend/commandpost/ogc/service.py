@@ -1,4 +1,4 @@
-"""Collections and their items, read from the platform's layer registry: live features only.
+"""Collections and their items, one per layer of the registry (`commandpost.layers`): live features only.
 
 A drill is played against the real map, but its incidents, warnings and routes are never served
 here: every read asks the registry for the live layer (no exercise).
@@ -6,7 +6,7 @@ here: every read asks the registry for the live layer (no exercise).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,23 +15,10 @@ from sqlalchemy.orm import Session
 
 from commandpost import geo
 from commandpost.errors import DomainError, NotFound
+from commandpost.layers import LAYERS, REFERENCE_LAYERS, Layer
 
 # An OGC `datetime`: a closed or half-open interval (None = open end).
 Interval = tuple[datetime | None, datetime | None]
-
-
-@dataclass(frozen=True)
-class Collection:
-    id: str
-    title: str
-    title_zh: str
-    geometry: str
-    # All live rows in the box (None: everywhere), in a stable order.
-    rows: Callable[[Session, geo.BBox | None], Sequence[Any]]
-    # Rows → GeoJSON Features.
-    features: Callable[[Session, Sequence[Any]], list[dict[str, Any]]]
-    # The row attribute (and feature property) that places a feature in time, if any.
-    time: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,21 +29,25 @@ class ItemsPage:
     offset: int
 
 
-def collections() -> list[Collection]:
-    from commandpost.ogc.registry import COLLECTIONS
+def collections() -> list[Layer]:
+    """One collection per layer of the registry: the live layers, then the reference ones (roads)."""
+    return [*LAYERS, *REFERENCE_LAYERS]
 
-    return list(COLLECTIONS)
 
-
-def collection(collection_id: str) -> Collection:
+def collection(collection_id: str) -> Layer:
     """One collection, or `NotFound` listing them."""
     for found in collections():
-        if found.id == collection_id:
+        if found.name == collection_id:
             return found
     raise NotFound(
-        f"there is no collection {collection_id!r}; collections: {', '.join(c.id for c in collections())}",
+        f"there is no collection {collection_id!r}; collections: {', '.join(c.name for c in collections())}",
         field="collectionId",
     )
+
+
+def _live_rows(layer: Layer, session: Session, bbox: geo.BBox | None) -> Sequence[Any]:
+    # No exercise: a drill's features are never served.
+    return layer.rows(session, bbox, None)
 
 
 def parse_bbox(text: str | None) -> geo.BBox | None:
@@ -119,8 +110,8 @@ def read_items(
     """One page of a collection's live features in the box and time interval, with the number matched."""
     found = collection(collection_id)
     if interval is not None and found.time is None:
-        raise DomainError(f"{found.id} has no time to filter on", field="datetime")
-    rows = found.rows(session, bbox)
+        raise DomainError(f"{found.name} has no time to filter on", field="datetime")
+    rows = _live_rows(found, session, bbox)
     if interval is not None and found.time is not None:
         rows = [row for row in rows if _within(_when(row, found.time), interval)]
     page = rows[offset : offset + limit]
@@ -130,15 +121,15 @@ def read_items(
 def read_item(session: Session, *, collection_id: str, feature_id: str) -> dict[str, Any]:
     """One live feature of a collection, or `NotFound`."""
     found = collection(collection_id)
-    rows = [row for row in found.rows(session, None) if str(row.id) == feature_id]
+    rows = [row for row in _live_rows(found, session, None) if str(row.id) == feature_id]
     if not rows:
-        raise NotFound(f"{found.id} has no feature {feature_id}", field="featureId")
+        raise NotFound(f"{found.name} has no feature {feature_id}", field="featureId")
     return found.features(session, rows)[0]
 
 
-def extent(session: Session, found: Collection) -> tuple[list[float] | None, list[str | None] | None]:
+def extent(session: Session, found: Layer) -> tuple[list[float] | None, list[str | None] | None]:
     """The collection's bounding box (CRS84) and time span, from what it holds now."""
-    rows = found.rows(session, None)
+    rows = _live_rows(found, session, None)
     features = found.features(session, rows)
     bounds = geo.bounds_of(
         geo.parse_geojson(f["geometry"]) for f in features if f.get("geometry") is not None

@@ -8,15 +8,18 @@ from fastapi import APIRouter, Query, Request, Response
 
 from commandpost.roads import service
 from commandpost.roads.osm import RoadClass
-from commandpost.roads.schemas import road_feature
+from commandpost.roads.schemas import RoadLayer, road_feature
 from commandpost.schemas import PROBLEM_RESPONSES
-from commandpost.web import BBoxDep, PagingDep, SessionDep, layer_response
+from commandpost.web import BBoxDep, GeoJSONResponse, PagingDep, SessionDep, layer_response
 
 router = APIRouter(prefix="/roads", tags=["roads"], responses=PROBLEM_RESPONSES)
 
 
 @router.get(
-    "", summary="Road layer (GeoJSON FeatureCollection of drivable segments, drawn in driving direction)"
+    "",
+    summary="Road layer (GeoJSON FeatureCollection of drivable segments, drawn in driving direction)",
+    response_model=RoadLayer,
+    response_class=GeoJSONResponse,
 )
 def list_roads(
     request: Request,

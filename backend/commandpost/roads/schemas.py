@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from geojson_pydantic import Feature, LineString
 from pydantic import BaseModel, Field
 
 from commandpost import geo
 from commandpost.roads.models import RoadSegment
+from commandpost.schemas import LayerPage
 
 
 class ClassTotal(BaseModel):
@@ -45,3 +47,19 @@ def road_feature(road: RoadSegment) -> dict[str, Any]:
             "source": road.source,
         },
     }
+
+
+class RoadProperties(BaseModel):
+    id: int
+    osm_id: int | None
+    name: str | None
+    ref: str | None
+    road_class: str = Field(examples=["primary"])
+    oneway: bool = Field(description="drivable only in the drawing direction")
+    speed_kmh: float
+    length_m: float
+    source: str
+
+
+RoadFeature = Feature[LineString, RoadProperties]
+RoadLayer = LayerPage[RoadFeature]

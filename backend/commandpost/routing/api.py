@@ -8,15 +8,23 @@ from fastapi import APIRouter, Query, Request, Response
 from shapely.geometry.base import BaseGeometry
 
 from commandpost import geo
-from commandpost.dispatch import service as dispatch
-from commandpost.dispatch.http import IdempotencyKeyDep, Outcome, RouterDep, run_idempotent
+from commandpost.dispatch.http import RouterDep
 from commandpost.errors import InvalidGeometry
-from commandpost.routing import service
-from commandpost.routing.schemas import ClosureCreate, closure_feature
+from commandpost.idempotency import IdempotencyKeyDep, Outcome, run_idempotent
+from commandpost.routing import flows, service
+from commandpost.routing.schemas import (
+    ClosureChange,
+    ClosureCreate,
+    ClosureFeature,
+    ClosureLayer,
+    RouteFeature,
+    closure_feature,
+)
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     PagingDep,
     PlainJSONResponse,
     SessionDep,
@@ -29,7 +37,10 @@ routes = APIRouter(prefix="/route", tags=["routing"], responses=PROBLEM_RESPONSE
 
 
 @router.get(
-    "", summary="Road closures and danger zones layer (GeoJSON FeatureCollection; active ones by default)"
+    "",
+    summary="Road closures and danger zones layer (GeoJSON FeatureCollection; active ones by default)",
+    response_model=ClosureLayer,
+    response_class=GeoJSONResponse,
 )
 def list_closures(
     request: Request,
@@ -45,7 +56,12 @@ def list_closures(
     return layer_response(request, page, closure_feature)
 
 
-@router.get("/{closure_id}", summary="One closure (GeoJSON Feature; ETag = version)")
+@router.get(
+    "/{closure_id}",
+    summary="One closure (GeoJSON Feature; ETag = version)",
+    response_model=ClosureFeature,
+    response_class=GeoJSONResponse,
+)
 def get_closure(closure_id: int, db: SessionDep) -> Response:
     return feature_response(closure_feature(service.get(db, closure_id=closure_id)))
 
@@ -54,6 +70,8 @@ def get_closure(closure_id: int, db: SessionDep) -> Response:
     "",
     status_code=201,
     summary="Close a road segment, an area or a danger zone; teams on their way are re-routed",
+    response_model=ClosureChange,
+    response_class=GeoJSONResponse,
 )
 def create_closure(
     request: Request,
@@ -64,10 +82,7 @@ def create_closure(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     def command() -> Outcome:
-        closure, net = service.create(db, data=body, router=road_router, clock=clock)
-        rerouted = dispatch.reroute(
-            db, net=net, clock=clock, reason=f"closure {closure.id}", actor=body.created_by
-        )
+        closure, rerouted = flows.close(db, data=body, router=road_router, clock=clock)
         feature = closure_feature(closure)
         feature["properties"]["rerouted_assignments"] = rerouted
         return 201, feature, f"/api/v1/closures/{closure.id}"
@@ -75,7 +90,12 @@ def create_closure(
     return run_idempotent(request, db, clock, idempotency_key, body.model_dump(mode="json"), command)
 
 
-@router.delete("/{closure_id}", summary="Lift a closure (reopen its roads); teams on their way are re-routed")
+@router.delete(
+    "/{closure_id}",
+    summary="Lift a closure (reopen its roads); teams on their way are re-routed",
+    response_model=ClosureChange,
+    response_class=GeoJSONResponse,
+)
 def lift_closure(
     closure_id: int,
     db: SessionDep,
@@ -83,12 +103,7 @@ def lift_closure(
     road_router: RouterDep,
     by: Annotated[str | None, Query(max_length=100, description="who lifts it")] = None,
 ) -> Response:
-    closure, net = service.lift(db, closure_id=closure_id, router=road_router, clock=clock, actor=by)
-    rerouted = (
-        dispatch.reroute(db, net=net, clock=clock, reason=f"closure {closure.id} lifted", actor=by)
-        if net is not None
-        else []
-    )
+    closure, rerouted = flows.lift(db, closure_id=closure_id, router=road_router, clock=clock, actor=by)
     db.commit()
     feature = closure_feature(closure)
     feature["properties"]["rerouted_assignments"] = rerouted
@@ -104,7 +119,12 @@ def _lonlat(text: str, field: str) -> BaseGeometry:
     return geo.point(lon, lat, field=field)
 
 
-@routes.get("", summary="Fastest open route between two points (GeoJSON LineString with per-leg times)")
+@routes.get(
+    "",
+    summary="Fastest open route between two points (GeoJSON LineString with per-leg times)",
+    response_model=RouteFeature,
+    response_class=GeoJSONResponse,
+)
 def route(
     db: SessionDep,
     road_router: RouterDep,

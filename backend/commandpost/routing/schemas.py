@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from geojson_pydantic import Feature, LineString
+from geojson_pydantic.geometries import Geometry
+from pydantic import BaseModel, Field
 
 from commandpost import geo
 from commandpost.routing.models import Closure, ClosureKind
-from commandpost.schemas import AreaIn, InModel
+from commandpost.schemas import AreaIn, InModel, LayerPage
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -74,3 +76,48 @@ def closure_feature(closure: Closure) -> dict[str, Any]:
             "updated_at": _iso(closure.updated_at),
         },
     }
+
+
+class ClosureProperties(BaseModel):
+    id: int
+    kind: ClosureKind
+    segment_id: int | None
+    reason: str | None
+    incident_id: int | None
+    active: bool = Field(description="in force; false once lifted")
+    created_by: str | None
+    created_at: datetime
+    lifted_at: datetime | None
+    lifted_by: str | None
+    exercise_id: int | None
+    version: int
+    updated_at: datetime
+
+
+class ClosureChangeProperties(ClosureProperties):
+    rerouted_assignments: list[int] = Field(description="the assignments whose teams were given a new route")
+
+
+ClosureFeature = Feature[Geometry, ClosureProperties]
+ClosureLayer = LayerPage[ClosureFeature]
+ClosureChange = Feature[Geometry, ClosureChangeProperties]
+
+
+class Leg(BaseModel):
+    """A stretch of one road (or off the road network, to or from it) on a route."""
+
+    road: str | None = Field(description="the road's name or number, if it has one")
+    kind: str = Field(examples=["road", "off_road"])
+    seconds: float
+    metres: float
+
+
+class RouteProperties(BaseModel):
+    reachable: bool = Field(description="false: no open route (geometry null)")
+    eta_s: float | None = None
+    distance_m: float | None = None
+    legs: list[Leg] | None = None
+    segment_ids: list[int] | None = None
+
+
+RouteFeature = Feature[LineString, RouteProperties]

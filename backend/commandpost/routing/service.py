@@ -367,9 +367,7 @@ def create(session: Session, *, data: ClosureCreate, router: Router, clock: Cloc
             raise InvalidInput(
                 f"a {data.kind.value} closure takes an area, not segment_id", field="segment_id"
             )
-        geom = geo.from_shape_4326(
-            geo.parse_geojson(data.area, field="area", allowed=("Polygon", "MultiPolygon"))
-        )
+        geom = geo.to_db(geo.parse_geojson(data.area, field="area", allowed=("Polygon", "MultiPolygon")))
     exercise_id = None
     if data.incident_id is not None:
         incident = session.get(Incident, data.incident_id)
@@ -417,14 +415,13 @@ def lift(
         return closure, None
     current = router.network(session)
     now = clock.now()
-    closure.active = False
-    closure.lifted_at = now
-    closure.lifted_by = actor
-    closure.updated_at = now
     try:
-        session.flush()
+        with session.begin_nested():
+            closure.active = False
+            closure.lifted_at = now
+            closure.lifted_by = actor
+            closure.updated_at = now
     except StaleDataError as exc:  # lifted (or edited) by someone else after we read it
-        session.rollback()
         raise Conflict(f"closure {closure_id} changed while you worked; try again", field="id") from exc
     others = list(session.scalars(select(Closure).where(Closure.active.is_(True), Closure.id != closure.id)))
     net = current.with_closed(mask_for(current.graph, others), zones=danger_zones(others))

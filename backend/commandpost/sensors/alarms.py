@@ -29,18 +29,15 @@ rule: a separate "blind spot" warning would split one danger over two cards.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import delete, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from commandpost import background, db, geo, resources
+from commandpost import db, geo, resources
 from commandpost.clock import Clock
 from commandpost.config import Settings
 from commandpost.hazards.models import HazardSource
@@ -48,9 +45,6 @@ from commandpost.sensors.models import Sensor, SensorKind, SensorReading, Sensor
 from commandpost.sensors.schemas import sensor_feature
 from commandpost.warnings import service as warnings
 from commandpost.warnings.models import Warning, WarningLevel
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 WHAT = "sensor"
 SYSTEM = "system: sensor alarms"
@@ -370,9 +364,7 @@ def purge_readings(session: Session, *, clock: Clock, policy: Policy, chunk: int
 
 def _take_sweep_lock(session: Session) -> bool:
     """One sweeper at a time across processes (PostGIS: an advisory lock; SQLite: the write lock)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext('commandpost.sweep'))")))
+    return db.try_lock(session, "commandpost.sweep")
 
 
 def sweep(
@@ -393,28 +385,11 @@ def sweep(
     return report
 
 
-# Retention is counted in days: deleting old readings every few minutes is often enough, and
-# walking every sensor's readings on each pass would stall ingestion every few seconds.
-PURGE_EVERY = timedelta(minutes=10)
-
-
-def _sweep_once(app: FastAPI, *, purge: bool) -> SweepReport:
-    with app.state.sessions() as session:
-        report = sweep(session, clock=app.state.clock, settings=app.state.settings, purge=purge)
+def sweep_once(
+    sessions: sessionmaker[Session], *, clock: Clock, settings: Settings, purge: bool
+) -> SweepReport:
+    """`sweep` in its own transaction, committed."""
+    with sessions() as session:
+        report = sweep(session, clock=clock, settings=settings, purge=purge)
         session.commit()
         return report
-
-
-def sweep_job(app: FastAPI) -> AbstractAsyncContextManager[None]:
-    """Run `sweep` every `sweep_interval_s` beside the app, purging old readings every PURGE_EVERY."""
-    purged_at: float | None = None
-
-    async def once() -> None:
-        nonlocal purged_at
-        now = time.monotonic()
-        purge = purged_at is None or now - purged_at >= PURGE_EVERY.total_seconds()
-        report = await asyncio.to_thread(_sweep_once, app, purge=purge)
-        if purge and not report.skipped:
-            purged_at = now
-
-    return background.repeating(app, "sensor sweep", app.state.settings.sweep_interval_s, once)

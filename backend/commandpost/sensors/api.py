@@ -15,7 +15,12 @@ from commandpost.sensors.schemas import (
     MAX_READINGS,
     ReadingBatch,
     ReadingIn,
+    ReadingSeries,
+    ReadingsTaken,
     SensorCreate,
+    SensorFeature,
+    SensorHealthLayer,
+    SensorLayer,
     SensorUpdate,
     health_feature,
     sensor_feature,
@@ -23,6 +28,8 @@ from commandpost.sensors.schemas import (
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    ContextDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -67,25 +74,33 @@ _READINGS_BODY: dict[str, Any] = {
     "/readings",
     summary="Ingest a batch of readings (JSON, or JSON lines as application/x-ndjson); all or nothing",
     openapi_extra=_READINGS_BODY,
+    response_model=ReadingsTaken,
 )
-async def ingest_readings(request: Request, clock: ClockDep, settings: SettingsDep) -> Response:
+async def ingest_readings(
+    request: Request, context: ContextDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
 
     def work() -> dict[str, Any]:
         parse = readings.parse_ndjson if kind in readings.NDJSON_TYPES else readings.parse_json
         batch = parse(raw)
-        with request.app.state.sessions() as db:
+        with context.sessions() as db:
             result = readings.ingest(
                 db, batch=batch, clock=clock, policy=alarms.Policy.from_settings(settings)
             )
             db.commit()
             return result.as_json()
 
-    return entity_response(await in_bulk_lane(request.app, work))
+    return entity_response(await in_bulk_lane(context, work))
 
 
-@router.get("/health", summary="Sensors offline, in fault or overdue for calibration, most urgent first")
+@router.get(
+    "/health",
+    summary="Sensors offline, in fault or overdue for calibration, most urgent first",
+    response_model=SensorHealthLayer,
+    response_class=GeoJSONResponse,
+)
 def sensor_health(request: Request, db: SessionDep, clock: ClockDep, paging: PagingDep) -> Response:
     ailing = service.health(db, clock=clock)
     page: Page[Any] = Page(
@@ -97,7 +112,11 @@ def sensor_health(request: Request, db: SessionDep, clock: ClockDep, paging: Pag
     return layer_response(request, page, lambda a: health_feature(a.sensor, a.problems, a.urgency))
 
 
-@router.get("/{sensor_id}/readings", summary="A sensor's readings for a trend chart (default: the last hour)")
+@router.get(
+    "/{sensor_id}/readings",
+    summary="A sensor's readings for a trend chart (default: the last hour)",
+    response_model=ReadingSeries,
+)
 def sensor_readings(
     sensor_id: int,
     db: SessionDep,
@@ -127,7 +146,12 @@ def sensor_readings(
     )
 
 
-@router.get("", summary="Sensors layer (GeoJSON FeatureCollection)")
+@router.get(
+    "",
+    summary="Sensors layer (GeoJSON FeatureCollection)",
+    response_model=SensorLayer,
+    response_class=GeoJSONResponse,
+)
 def list_sensors(
     request: Request,
     db: SessionDep,
@@ -149,19 +173,35 @@ def list_sensors(
     return layer_response(request, page, sensor_feature)
 
 
-@router.get("/{sensor_id}", summary="One sensor (GeoJSON Feature; ETag = version)")
+@router.get(
+    "/{sensor_id}",
+    summary="One sensor (GeoJSON Feature; ETag = version)",
+    response_model=SensorFeature,
+    response_class=GeoJSONResponse,
+)
 def get_sensor(sensor_id: int, db: SessionDep) -> Response:
     return feature_response(sensor_feature(service.get(db, sensor_id=sensor_id)))
 
 
-@router.post("", status_code=201, summary="Register a sensor")
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a sensor",
+    response_model=SensorFeature,
+    response_class=GeoJSONResponse,
+)
 def create_sensor(body: SensorCreate, db: SessionDep, clock: ClockDep) -> Response:
     sensor = service.create(db, data=body, clock=clock)
     db.commit()
     return feature_response(sensor_feature(sensor), status_code=201, location=f"/api/v1/sensors/{sensor.id}")
 
 
-@router.patch("/{sensor_id}", summary="Edit a sensor (send the version you read)")
+@router.patch(
+    "/{sensor_id}",
+    summary="Edit a sensor (send the version you read)",
+    response_model=SensorFeature,
+    response_class=GeoJSONResponse,
+)
 def update_sensor(
     sensor_id: int, body: SensorUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:

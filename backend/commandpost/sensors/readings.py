@@ -19,6 +19,7 @@ from pydantic_core import from_json
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from commandpost import db
 from commandpost.clock import Clock
 from commandpost.db import pg_array, sqlite_time
 from commandpost.errors import DomainError, InvalidInput
@@ -178,7 +179,7 @@ def _lock(session: Session, readings: list[ReadingIn]) -> tuple[dict[str, int], 
         found = session.execute(select(Sensor.ref, Sensor.id).where(Sensor.ref.in_(refs)))
         by_ref = {ref: sid for ref, sid in found if ref is not None}
     ids = sorted({r.sensor for r in readings if isinstance(r.sensor, int)} | set(by_ref.values()))
-    if session.get_bind().dialect.name == "postgresql":
+    if db.is_postgres(session):
         # Straight to the driver: a batch locks hundreds of rows, and the ORM's row processing
         # (Decimal, enum and time conversions) would cost more than the query.
         locked = (
@@ -244,7 +245,7 @@ def _store(session: Session, rows: list[tuple[int, datetime, float]]) -> int:
     """Insert readings, skipping any (sensor, at) already stored; how many were new."""
     if not rows:
         return 0
-    if session.get_bind().dialect.name == "postgresql":
+    if db.is_postgres(session):
         result = session.execute(
             text(
                 "INSERT INTO sensor_readings (sensor_id, at, value) "
@@ -273,7 +274,7 @@ def _save_sensors(session: Session, changes: list[dict[str, Any]], *, now: datet
     """Last value, time and state of each sensor that got a newer reading; version only on a state change."""
     if not changes:
         return
-    if session.get_bind().dialect.name == "postgresql":
+    if db.is_postgres(session):
         session.execute(
             text(
                 "UPDATE sensors AS s SET last_value = v.value, last_reading_at = v.at, state = v.state, "

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StrictInt, field_validator, model_validator
+from geojson_pydantic import Feature, Point
+from pydantic import AwareDatetime, BaseModel, Field, StrictInt, field_validator, model_validator
 
 from commandpost import geo
-from commandpost.hazards.schemas import CasNumber, not_null
-from commandpost.schemas import InModel, PointIn, UpdateModel
-from commandpost.sensors.models import Sensor, SensorKind
+from commandpost.hazards.schemas import CasNumber
+from commandpost.schemas import InModel, LayerPage, PointIn, UpdateModel, not_null
+from commandpost.sensors.models import Sensor, SensorKind, SensorState
 
 # Numeric(12, 3) holds values below 10⁹.
 _THRESHOLD_MAX = 1e9
@@ -151,3 +153,77 @@ def health_feature(sensor: Sensor, problems: list[str], urgency: int) -> dict[st
     feature = sensor_feature(sensor)
     feature["properties"] |= {"problems": problems, "urgency": urgency}
     return feature
+
+
+class SensorProperties(BaseModel):
+    id: int
+    ref: str | None
+    kind: SensorKind
+    unit: str
+    substance: str | None
+    cas: str | None
+    hazard_source_id: int | None
+    alarm_1: float = Field(description="first alarm threshold")
+    alarm_2: float = Field(description="second alarm threshold")
+    expected_interval_s: int
+    calibration_due: datetime | None
+    state: SensorState
+    last_value: float | None
+    last_reading_at: datetime | None
+    version: int
+    updated_at: datetime
+
+
+SensorFeature = Feature[Point, SensorProperties]
+SensorLayer = LayerPage[SensorFeature]
+
+
+class SensorHealthProperties(SensorProperties):
+    problems: list[str] = Field(description="offline, fault, calibration overdue…")
+    urgency: int
+
+
+SensorHealthLayer = LayerPage[Feature[Point, SensorHealthProperties]]
+
+
+class StateChange(BaseModel):
+    sensor: int
+    from_: SensorState = Field(alias="from")
+    to: SensorState
+    at: datetime
+
+
+class WarningRaised(BaseModel):
+    warning: int
+    level: str
+    action: str = Field(description="what happened to the warning: issued, raised…")
+
+
+class ReadingsTaken(BaseModel):
+    """What a batch of readings did."""
+
+    accepted: int
+    stored: int
+    late: int = Field(description="readings older than the sensor's last one: stored, not judged")
+    state_changes: list[StateChange]
+    warnings: list[WarningRaised]
+
+
+class ReadingPoint(BaseModel):
+    at: datetime
+    value: float
+
+
+class ReadingSeries(BaseModel):
+    """A sensor's readings over a time range, oldest first."""
+
+    sensor: int
+    ref: str | None
+    unit: str
+    alarm_1: float
+    alarm_2: float
+    from_: datetime = Field(alias="from")
+    to: datetime
+    numberMatched: int
+    numberReturned: int
+    readings: list[ReadingPoint]

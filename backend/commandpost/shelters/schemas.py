@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator
+from geojson_pydantic import Feature, Point
+from pydantic import BaseModel, Field, field_validator
 
 from commandpost import geo
-from commandpost.hazards.schemas import not_null
-from commandpost.schemas import InModel, PointIn, UpdateModel
+from commandpost.schemas import InModel, LayerPage, PointIn, UpdateModel, not_null
 from commandpost.shelters.models import Shelter
 
 
@@ -68,3 +69,19 @@ def shelter_feature(shelter: Shelter) -> dict[str, Any]:
             "updated_at": shelter.updated_at.isoformat(),
         },
     }
+
+
+class ShelterProperties(BaseModel):
+    id: int
+    ref: str | None
+    name: str
+    kind: str
+    capacity: int
+    address: str | None
+    town: str | None
+    version: int
+    updated_at: datetime
+
+
+ShelterFeature = Feature[Point, ShelterProperties]
+ShelterLayer = LayerPage[ShelterFeature]

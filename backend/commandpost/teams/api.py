@@ -13,14 +13,19 @@ from commandpost.teams.models import Capability, TeamKind, TeamStatus, TeamTier
 from commandpost.teams.schemas import (
     PositionBatch,
     PositionReport,
+    PositionsTaken,
     StatusChange,
     TeamCreate,
+    TeamFeature,
+    TeamLayer,
     TeamUpdate,
     team_feature,
 )
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    ContextDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -35,7 +40,12 @@ from commandpost.web import (
 router = APIRouter(prefix="/teams", tags=["rescue teams"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("", summary="Rescue teams layer (GeoJSON FeatureCollection)")
+@router.get(
+    "",
+    summary="Rescue teams layer (GeoJSON FeatureCollection)",
+    response_model=TeamLayer,
+    response_class=GeoJSONResponse,
+)
 def list_teams(
     request: Request,
     db: SessionDep,
@@ -62,19 +72,35 @@ def list_teams(
     return layer_response(request, page, team_feature)
 
 
-@router.get("/{team_id}", summary="One rescue team (GeoJSON Feature; ETag = version)")
+@router.get(
+    "/{team_id}",
+    summary="One rescue team (GeoJSON Feature; ETag = version)",
+    response_model=TeamFeature,
+    response_class=GeoJSONResponse,
+)
 def get_team(team_id: int, db: SessionDep) -> Response:
     return feature_response(team_feature(service.get(db, team_id=team_id)))
 
 
-@router.post("", status_code=201, summary="Register a rescue team")
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a rescue team",
+    response_model=TeamFeature,
+    response_class=GeoJSONResponse,
+)
 def create_team(body: TeamCreate, db: SessionDep, clock: ClockDep) -> Response:
     team = service.create(db, data=body, clock=clock)
     db.commit()
     return feature_response(team_feature(team), status_code=201, location=f"/api/v1/teams/{team.id}")
 
 
-@router.patch("/{team_id}", summary="Edit a rescue team (send the version you read)")
+@router.patch(
+    "/{team_id}",
+    summary="Edit a rescue team (send the version you read)",
+    response_model=TeamFeature,
+    response_class=GeoJSONResponse,
+)
 def update_team(
     team_id: int, body: TeamUpdate, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
@@ -89,7 +115,12 @@ def update_team(
     return feature_response(team_feature(team))
 
 
-@router.post("/{team_id}/status", summary="Change a team's status (allowed transitions only)")
+@router.post(
+    "/{team_id}/status",
+    summary="Change a team's status (allowed transitions only)",
+    response_model=TeamFeature,
+    response_class=GeoJSONResponse,
+)
 def change_status(
     team_id: int, body: StatusChange, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
@@ -107,12 +138,13 @@ def change_status(
 @router.post(
     "/positions",
     summary="Report many units' positions at once (a fleet gateway); stale reports are ignored",
+    response_model=PositionsTaken,
 )
 async def report_positions(
-    request: Request, body: PositionBatch, clock: ClockDep, settings: SettingsDep
+    context: ContextDep, body: PositionBatch, clock: ClockDep, settings: SettingsDep
 ) -> Response:
     def work() -> service.Moves:
-        with request.app.state.sessions() as db:
+        with context.sessions() as db:
             moves = service.report_positions(
                 db,
                 reports=body.positions,
@@ -122,7 +154,7 @@ async def report_positions(
             db.commit()
             return moves
 
-    moves = await in_bulk_lane(request.app, work)
+    moves = await in_bulk_lane(context, work)
     return entity_response(
         {"received": len(body.positions), "moved": len(moves.moved), "ignored": moves.ignored}
     )
@@ -131,6 +163,8 @@ async def report_positions(
 @router.post(
     "/{team_id}/position",
     summary="Report one unit's position (returns the team; a report older than the stored one is ignored)",
+    response_model=TeamFeature,
+    response_class=GeoJSONResponse,
 )
 def report_position(
     team_id: int, body: PositionReport, db: SessionDep, clock: ClockDep, settings: SettingsDep

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StrictInt, field_validator
+from geojson_pydantic import Feature, Point
+from pydantic import AwareDatetime, BaseModel, Field, StrictInt, field_validator
 
 from commandpost import geo
-from commandpost.schemas import InModel, PointIn, UpdateModel
+from commandpost.schemas import InModel, LayerPage, PointIn, UpdateModel
 from commandpost.teams.models import Capability, Team, TeamKind, TeamStatus, TeamTier
 
 
@@ -163,6 +164,24 @@ class TeamProperties(InModel):
     contact_phone: str | None
     version: int
     updated_at: datetime
+
+
+TeamFeature = Feature[Point, TeamProperties]
+TeamLayer = LayerPage[TeamFeature]
+
+
+class IgnoredReport(BaseModel):
+    index: int = Field(description="the report's place in the batch, from 0")
+    team: int | str
+    reason: str
+
+
+class PositionsTaken(BaseModel):
+    """What a batch of position reports did."""
+
+    received: int
+    moved: int = Field(description="teams whose position changed")
+    ignored: list[IgnoredReport] = Field(description="reports not applied, and why")
 
 
 def team_feature(team: Team) -> dict[str, Any]:

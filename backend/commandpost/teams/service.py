@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ARRAY, Float, Integer, String, Table, any_, bindparam, func, select
+from sqlalchemy import ARRAY, Float, Integer, String, Table, bindparam, func, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
@@ -249,13 +249,6 @@ def _when(report: PositionReport, *, index: int | None, now: datetime, max_ahead
 _TEXT, _INTS, _FLOATS, _TIMES = String(), ARRAY(Integer()), ARRAY(Float()), ARRAY(UTCDateTime())
 
 
-def _among(session: Session, column: Any, ids: list[int]) -> Any:
-    """`column IN ids`; on PostGIS as `= ANY(array)`, one parameter whatever the batch size."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(sql_cast(bindparam(None, pg_array(ids), type_=_TEXT), _INTS))
-    return column.in_(ids)
-
-
 def _apply(session: Session, fixes: list[_Fix], *, clock: Clock, actor: str | None) -> Moves:
     ignored: list[dict[str, Any]] = []
     newest: dict[int, _Fix] = {}
@@ -269,7 +262,7 @@ def _apply(session: Session, fixes: list[_Fix], *, clock: Clock, actor: str | No
             ignored.append({"index": fix.index, "team": fix.team_id, "reason": SUPERSEDED})
     ids = sorted(newest)
     # Row locks in id order: two gateways reporting one unit apply one after the other.
-    stmt = select(Team.id, Team.position_at).where(_among(session, Team.id, ids)).order_by(Team.id)
+    stmt = select(Team.id, Team.position_at).where(db.id_in(session, Team.id, ids)).order_by(Team.id)
     stored = {r.id: r.position_at for r in session.execute(stmt.with_for_update())}
     missing = next((f for f in fixes if f.team_id not in stored), None)
     if missing is not None:
@@ -311,7 +304,7 @@ def _apply(session: Session, fixes: list[_Fix], *, clock: Clock, actor: str | No
 def _move(session: Session, fresh: list[_Fix]) -> Sequence[Any]:
     """One bulk UPDATE of the positions; the teams' rows as they are after it."""
     table = cast(Table, Team.__table__)
-    if session.get_bind().dialect.name == "postgresql":
+    if db.is_postgres(session):
         v = (
             func.unnest(
                 sql_cast(bindparam("ids", pg_array(f.team_id for f in fresh), type_=_TEXT), _INTS),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 
 from commandpost.incidents import timeline as history
-from commandpost.incidents.schemas import incident_feature
+from commandpost.incidents.schemas import IncidentFeature, incident_feature
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.warnings import cap, service
 from commandpost.warnings.models import WarningStatus
@@ -14,11 +14,14 @@ from commandpost.warnings.schemas import (
     OpenIncident,
     WarningAction,
     WarningCreate,
+    WarningFeature,
+    WarningLayer,
     warning_feature,
 )
 from commandpost.web import (
     BBoxDep,
     ClockDep,
+    GeoJSONResponse,
     IfMatchDep,
     PagingDep,
     SessionDep,
@@ -31,7 +34,12 @@ from commandpost.web import (
 router = APIRouter(prefix="/warnings", tags=["warnings"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("", summary="Warnings layer: those in force unless `status=` says otherwise, most severe first")
+@router.get(
+    "",
+    summary="Warnings layer: those in force unless `status=` says otherwise, most severe first",
+    response_model=WarningLayer,
+    response_class=GeoJSONResponse,
+)
 def list_warnings(
     request: Request,
     db: SessionDep,
@@ -48,12 +56,23 @@ def list_warnings(
     return layer_response(request, page, warning_feature)
 
 
-@router.get("/{warning_id}", summary="One warning (GeoJSON Feature; ETag = version)")
+@router.get(
+    "/{warning_id}",
+    summary="One warning (GeoJSON Feature; ETag = version)",
+    response_model=WarningFeature,
+    response_class=GeoJSONResponse,
+)
 def get_warning(warning_id: int, db: SessionDep) -> Response:
     return feature_response(warning_feature(service.get(db, warning_id=warning_id)))
 
 
-@router.post("", status_code=201, summary="Issue a warning by hand")
+@router.post(
+    "",
+    status_code=201,
+    summary="Issue a warning by hand",
+    response_model=WarningFeature,
+    response_class=GeoJSONResponse,
+)
 def create_warning(body: WarningCreate, db: SessionDep, clock: ClockDep) -> Response:
     warning = service.create(db, data=body, clock=clock)
     db.commit()
@@ -62,7 +81,12 @@ def create_warning(body: WarningCreate, db: SessionDep, clock: ClockDep) -> Resp
     )
 
 
-@router.post("/{warning_id}/acknowledge", summary="Acknowledge an active warning")
+@router.post(
+    "/{warning_id}/acknowledge",
+    summary="Acknowledge an active warning",
+    response_model=WarningFeature,
+    response_class=GeoJSONResponse,
+)
 def acknowledge(
     warning_id: int, body: WarningAction, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
@@ -77,7 +101,12 @@ def acknowledge(
     return feature_response(warning_feature(warning))
 
 
-@router.post("/{warning_id}/clear", summary="Clear a warning in force")
+@router.post(
+    "/{warning_id}/clear",
+    summary="Clear a warning in force",
+    response_model=WarningFeature,
+    response_class=GeoJSONResponse,
+)
 def clear(
     warning_id: int, body: WarningAction, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
 ) -> Response:
@@ -93,7 +122,10 @@ def clear(
 
 
 @router.post(
-    "/{warning_id}/escalate", summary="Raise a warning to a more severe level (it becomes active again)"
+    "/{warning_id}/escalate",
+    summary="Raise a warning to a more severe level (it becomes active again)",
+    response_model=WarningFeature,
+    response_class=GeoJSONResponse,
 )
 def escalate(
     warning_id: int, body: Escalation, db: SessionDep, clock: ClockDep, if_match: IfMatchDep
@@ -114,6 +146,8 @@ def escalate(
     "/{warning_id}/incident",
     status_code=201,
     summary="Open an incident at the centre of the warned area and link it (returns the incident)",
+    response_model=IncidentFeature,
+    response_class=GeoJSONResponse,
 )
 def open_incident(
     warning_id: int, body: OpenIncident, db: SessionDep, clock: ClockDep, if_match: IfMatchDep

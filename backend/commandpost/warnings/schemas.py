@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from geojson_pydantic import Feature
+from geojson_pydantic.geometries import Geometry
+from pydantic import BaseModel, Field
 
 from commandpost import geo
 from commandpost.incidents.models import IncidentType, ResponseLevel
-from commandpost.schemas import InModel, SiteIn
-from commandpost.warnings.models import WARNING_RANK, Warning, WarningLevel
+from commandpost.schemas import InModel, LayerPage, SiteIn
+from commandpost.warnings.models import WARNING_RANK, Warning, WarningLevel, WarningSource, WarningStatus
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -103,3 +105,29 @@ def warning_feature(warning: Warning) -> dict[str, Any]:
             "updated_at": _iso(warning.updated_at),
         },
     }
+
+
+class WarningProperties(BaseModel):
+    id: int
+    level: WarningLevel
+    rank: int = Field(description="severity, 4 for red down to 1 for blue")
+    source: WarningSource
+    title: str
+    description: str | None
+    status: WarningStatus
+    hazard_source_id: int | None
+    sensor_id: int | None
+    incident_id: int | None
+    issued_at: datetime
+    issued_by: str | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    cleared_at: datetime | None
+    cleared_by: str | None
+    exercise_id: int | None
+    version: int
+    updated_at: datetime
+
+
+WarningFeature = Feature[Geometry, WarningProperties]
+WarningLayer = LayerPage[WarningFeature]

@@ -15,6 +15,7 @@ from commandpost.duty import service as duty
 from commandpost.duty.models import DutyRole, DutyShift
 from commandpost.errors import Conflict, InvalidTransition
 from commandpost.events.models import Event
+from commandpost.incidents import flows as incident_flows
 from commandpost.incidents import service as incidents
 from commandpost.incidents.models import Incident, IncidentType, ResponseLevel
 from commandpost.incidents.schemas import IncidentCreate
@@ -288,7 +289,8 @@ def open_incident(
             "response_level": response_level or RESPONSE_LEVEL_OF[warning.level],
         }
     )
-    incident = incidents.create(
+    # Reported through the flow, so the level taken from the colour opens its plan's checklist at once.
+    incident = incident_flows.report(
         session,
         data=data,
         clock=clock,

@@ -15,6 +15,7 @@ import {
   type Assignment,
   type Checklist,
   type ChecklistItem,
+  type ChecklistReply,
   type MaterialRequest,
   type Recommendation,
   type RecommendationGroup,
@@ -188,9 +189,9 @@ export class IncidentPanel {
       this.render();
     }
     const base = `/api/v1/incidents/${id}`;
-    const settle = async <T>(path: string, parse: (body: unknown) => T[]): Promise<Section<T>> => {
+    const settle = async <B, T>(path: string, parse: (body: B) => T[]): Promise<Section<T>> => {
       try {
-        return { state: "ok", items: parse(await get<unknown>(path)) };
+        return { state: "ok", items: parse(await get<B>(path)) };
       } catch (error) {
         if (error instanceof ApiError && (error.status === 404 || error.status === 405 || error.status === 501)) {
           return { state: "unavailable", items: [] };
@@ -204,7 +205,7 @@ export class IncidentPanel {
       settle(`${base}/recommendations?per_need=3&routes=2`, parseRecommendationGroups),
       settle(`${base}/assignments`, parseAssignments),
       settle(`${base}/material-requests`, parseMaterialRequests),
-      settle(`${base}/checklist`, (body) => {
+      settle(`${base}/checklist`, (body: ChecklistReply) => {
         checklist = parseChecklist(body);
         return checklist.items;
       }),

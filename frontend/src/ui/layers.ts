@@ -3,9 +3,10 @@
 
 import type { App } from "../app";
 import { fill, h } from "../dom";
-import { label, onLangChange, t } from "../i18n";
+import { getLang, label, onLangChange, t } from "../i18n";
 import {
   DEPOT_COLOUR,
+  FALLBACK,
   GRADE_COLOURS,
   INCIDENT_STATUS_COLOURS,
   RISK_COLOURS,
@@ -14,27 +15,42 @@ import {
   SHELTER_COLOUR,
   TEAM_STATUS_COLOURS,
 } from "../palette";
-import type { BaseLayer, LiveLayer } from "../types";
+import type { BaseLayer, LayerInfo, LiveLayer } from "../types";
 
-interface Row {
+type Shape = "dot" | "square" | "line" | "area" | "triangle";
+
+export interface Row {
   layer: BaseLayer | LiveLayer;
   swatch: string;
-  shape: "dot" | "square" | "line" | "area" | "triangle";
-  legend?: { group: string; colours: Record<string, string> };
+  shape: Shape;
+  title?: Record<string, string>;
+  legend?: { group: string; values: string[]; colours: Record<string, string> };
 }
 
-const LIVE_ROWS: Row[] = [
-  { layer: "incidents", swatch: INCIDENT_STATUS_COLOURS.reported!, shape: "dot" },
-  { layer: "warnings", swatch: RISK_COLOURS.orange!, shape: "area", legend: { group: "warning_level", colours: RISK_COLOURS } },
-  { layer: "teams", swatch: TEAM_STATUS_COLOURS.available!, shape: "dot", legend: { group: "team_status", colours: TEAM_STATUS_COLOURS } },
-  { layer: "hazard-sources", swatch: RISK_COLOURS.red!, shape: "area", legend: { group: "hazard_grade", colours: GRADE_COLOURS } },
-  { layer: "sensors", swatch: SENSOR_STATE_COLOURS.normal!, shape: "dot", legend: { group: "sensor_state", colours: SENSOR_STATE_COLOURS } },
-  { layer: "depots", swatch: DEPOT_COLOUR, shape: "square" },
-  { layer: "shelters", swatch: SHELTER_COLOUR, shape: "triangle" },
-  { layer: "routes", swatch: ROUTE_COLOUR, shape: "line" },
-  { layer: "danger-zones", swatch: "#ef4444", shape: "area" },
-  { layer: "closures", swatch: "#ef4444", shape: "line" },
-];
+/** How the map draws each live layer (its colours live with the map's styles, in palette.ts). */
+const LIVE_STYLE: Record<string, { swatch: string; shape: Shape; legend?: { group: string; colours: Record<string, string> } }> = {
+  incidents: { swatch: INCIDENT_STATUS_COLOURS.reported!, shape: "dot" },
+  warnings: { swatch: RISK_COLOURS.orange!, shape: "area", legend: { group: "warning_level", colours: RISK_COLOURS } },
+  teams: { swatch: TEAM_STATUS_COLOURS.available!, shape: "dot", legend: { group: "team_status", colours: TEAM_STATUS_COLOURS } },
+  "hazard-sources": { swatch: RISK_COLOURS.red!, shape: "area", legend: { group: "hazard_grade", colours: GRADE_COLOURS } },
+  sensors: { swatch: SENSOR_STATE_COLOURS.normal!, shape: "dot", legend: { group: "sensor_state", colours: SENSOR_STATE_COLOURS } },
+  depots: { swatch: DEPOT_COLOUR, shape: "square" },
+  shelters: { swatch: SHELTER_COLOUR, shape: "triangle" },
+  routes: { swatch: ROUTE_COLOUR, shape: "line" },
+  closures: { swatch: "#ef4444", shape: "line" },
+};
+
+const SHAPE_OF_GEOMETRY: Record<string, Shape> = { Point: "dot", LineString: "line", Polygon: "area" };
+
+/** The panel's row for a layer the server lists: its style, its title and legend from the server. */
+export function liveRow(info: LayerInfo): Row {
+  const style = LIVE_STYLE[info.name] ?? { swatch: FALLBACK, shape: SHAPE_OF_GEOMETRY[info.geometry] ?? "dot" };
+  const legend =
+    info.legend && style.legend
+      ? { group: style.legend.group, values: info.legend.values, colours: style.legend.colours }
+      : undefined;
+  return { layer: info.name, swatch: style.swatch, shape: style.shape, title: info.title, legend };
+}
 
 const BASE_ROWS: Row[] = [
   { layer: "roads", swatch: "#cbd5e1", shape: "line" },
@@ -49,6 +65,7 @@ const STORAGE_KEY = "commandpost.hidden-layers";
 export class LayerPanel {
   private hidden: Set<string>;
   private scheduled = false;
+  private liveRows: Row[] = [];
 
   constructor(
     private readonly root: HTMLElement,
@@ -67,6 +84,12 @@ export class LayerPanel {
       if (changes.some((c) => c.kind === "reset" || (c.kind === "upsert" && !c.previous) || c.kind === "remove")) this.schedule();
     });
     onLangChange(() => this.render());
+    this.render();
+  }
+
+  /** The live layers the server lists (GET /api/v1/layers), in its order. */
+  setLayers(layers: LayerInfo[]): void {
+    this.liveRows = layers.map(liveRow);
     this.render();
   }
 
@@ -105,15 +128,20 @@ export class LayerPanel {
             onchange: (e: Event) => this.toggle(r.layer, (e.target as HTMLInputElement).checked),
           }),
           h("span", { class: `swatch swatch-${r.shape}`, style: { "--c": r.swatch } }),
-          h("span", { class: "layer-name" }, t(`layer.${r.layer}`)),
+          h("span", { class: "layer-name" }, r.title?.[getLang() === "zh" ? "zh-CN" : "en"] ?? t(`layer.${r.layer}`)),
           count !== null ? h("span", { class: "layer-count" }, count ? String(count) : "") : null,
         ),
         r.legend
           ? h(
               "ul",
               { class: "legend" },
-              Object.entries(r.legend.colours).map(([value, colour]) =>
-                h("li", null, h("span", { class: `swatch swatch-${r.shape === "area" ? "area" : "dot"}`, style: { "--c": colour } }), label(r.legend!.group, value)),
+              r.legend.values.map((value) =>
+                h(
+                  "li",
+                  null,
+                  h("span", { class: `swatch swatch-${r.shape === "area" ? "area" : "dot"}`, style: { "--c": r.legend!.colours[value] ?? FALLBACK } }),
+                  label(r.legend!.group, value),
+                ),
               ),
             )
           : null,
@@ -122,7 +150,7 @@ export class LayerPanel {
     fill(
       this.root,
       h("h2", { class: "panel-title" }, t("layers.title"), h("span", { class: "panel-sub" }, ` · ${t("legend.title")}`)),
-      h("ul", { class: "layer-list" }, LIVE_ROWS.map((r) => row(r, true))),
+      h("ul", { class: "layer-list" }, this.liveRows.map((r) => row(r, true))),
       h("ul", { class: "layer-list base" }, BASE_ROWS.map((r) => row(r, false))),
     );
   }

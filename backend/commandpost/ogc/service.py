@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
 from commandpost import geo
@@ -131,9 +132,8 @@ def extent(session: Session, found: Layer) -> tuple[list[float] | None, list[str
     """The collection's bounding box (CRS84) and time span, from what it holds now."""
     rows = _live_rows(found, session, None)
     features = found.features(session, rows)
-    bounds = geo.bounds_of(
-        geo.parse_geojson(f["geometry"]) for f in features if f.get("geometry") is not None
-    )
+    # Stored geometries are valid already: read, not validated again.
+    bounds = geo.bounds_of(shape(f["geometry"]) for f in features if f.get("geometry") is not None)
     span: list[str | None] | None = None
     if found.time is not None:
         moments = sorted(m for m in (_when(row, found.time) for row in rows) if m is not None)

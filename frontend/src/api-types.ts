@@ -5724,9 +5724,16 @@ export interface components {
             level: string;
             /**
              * Action
-             * @description what happened to the warning: issued, raised…
+             * @description what happened to the warning: issued, escalated, blind_spot (a detector of it went offline or faulty), sight_restored
              */
             action: string;
+            /**
+             * Blind
+             * @description with blind_spot / sight_restored: the detectors it is blind to now
+             */
+            blind?: {
+                [key: string]: unknown;
+            }[] | null;
         };
         /**
          * WarningSource

@@ -278,7 +278,14 @@ def watch_blind_spots(session: Session, *, sensor_ids: Iterable[int], clock: Clo
     for warning in warnings.severe_in_force(session, hazard_source_ids=sources, sensor_ids=lone):
         action = _note_blind(session, warning, clock=clock)
         if action is not None:
-            outcome.append({"warning": warning.id, "action": action, "blind": warning.blind_detectors})
+            outcome.append(
+                {
+                    "warning": warning.id,
+                    "level": warning.level.value,
+                    "action": action,
+                    "blind": warning.blind_detectors,
+                }
+            )
     return outcome
 
 

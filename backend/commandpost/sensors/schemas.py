@@ -196,7 +196,13 @@ class StateChange(BaseModel):
 class WarningRaised(BaseModel):
     warning: int
     level: str
-    action: str = Field(description="what happened to the warning: issued, raised…")
+    action: str = Field(
+        description="what happened to the warning: issued, escalated, blind_spot (a detector of it went "
+        "offline or faulty), sight_restored"
+    )
+    blind: list[dict[str, Any]] | None = Field(
+        default=None, description="with blind_spot / sight_restored: the detectors it is blind to now"
+    )
 
 
 class ReadingsTaken(BaseModel):

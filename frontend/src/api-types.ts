@@ -55,6 +55,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ogc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Landing page */
+        get: operations["landing_page_ogc_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ogc/conformance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The conformance classes this service passes */
+        get: operations["conformance_ogc_conformance_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ogc/api": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The API definition (OpenAPI) */
+        get: operations["api_definition_ogc_api_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ogc/collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The collections: one per layer */
+        get: operations["list_collections_ogc_collections_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ogc/collections/{collectionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One collection */
+        get: operations["get_collection_ogc_collections__collectionId__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ogc/collections/{collectionId}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page of a collection's features (GeoJSON), with next/prev links */
+        get: operations["get_items_ogc_collections__collectionId__items_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ogc/collections/{collectionId}/items/{featureId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One feature (GeoJSON) */
+        get: operations["get_item_ogc_collections__collectionId__items__featureId__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/layers": {
         parameters: {
             query?: never;
@@ -1189,6 +1308,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import teams, depots, hazard sources, shelters or experts from a file (the request body) */
+        post: operations["import_file_api_v1_imports__kind__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{layer}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A layer as a GeoJSON, CSV, GeoPackage or KML file (live features only) */
+        get: operations["export_layer_api_v1_exports__layer__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1775,6 +1928,42 @@ export interface components {
              */
             updated_at: string;
         };
+        /** CollectionOut */
+        CollectionOut: {
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            /** Links */
+            links: components["schemas"]["commandpost__ogc__schemas__Link"][];
+            extent: components["schemas"]["Extent"];
+            /**
+             * Itemtype
+             * @default feature
+             */
+            itemType: string;
+            /**
+             * Crs
+             * @default [
+             *       "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+             *     ]
+             */
+            crs: string[];
+        };
+        /** Collections */
+        Collections: {
+            /** Links */
+            links: components["schemas"]["commandpost__ogc__schemas__Link"][];
+            /** Collections */
+            collections: components["schemas"]["CollectionOut"][];
+        };
+        /** Conformance */
+        Conformance: {
+            /** Conformsto */
+            conformsTo: string[];
+        };
         /**
          * Container
          * @enum {string}
@@ -2082,6 +2271,11 @@ export interface components {
             /** Phone */
             phone?: string | null;
         };
+        /** Extent */
+        Extent: {
+            spatial: components["schemas"]["SpatialExtent"];
+            temporal?: components["schemas"]["TemporalExtent"] | null;
+        };
         /** FeatureCollection[Feature[Annotated[Union[Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon, GeometryCollection], FieldInfo(annotation=NoneType, required=True, discriminator='type')], MapProperties]] */
         FeatureCollection_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____MapProperties__: {
             /** Bbox */
@@ -2289,6 +2483,36 @@ export interface components {
             /** Geometry */
             geometry: (components["schemas"]["Point"] | components["schemas"]["MultiPoint"] | components["schemas"]["LineString"] | components["schemas"]["MultiLineString"] | components["schemas"]["Polygon"] | components["schemas"]["MultiPolygon"] | components["schemas"]["GeometryCollection"]) | null;
             properties: components["schemas"]["commandpost__dispatch__schemas__ZoneProperties"] | null;
+            /** Id */
+            id?: number | string | null;
+        };
+        /** Feature[Annotated[Union[Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon, GeometryCollection], FieldInfo(annotation=NoneType, required=True, discriminator='type')], dict[str, Any]] */
+        Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____dict_str__Any__: {
+            /** Bbox */
+            bbox?: [
+                number,
+                number,
+                number,
+                number
+            ] | [
+                number,
+                number,
+                number,
+                number,
+                number,
+                number
+            ] | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "Feature";
+            /** Geometry */
+            geometry: (components["schemas"]["Point"] | components["schemas"]["MultiPoint"] | components["schemas"]["LineString"] | components["schemas"]["MultiLineString"] | components["schemas"]["Polygon"] | components["schemas"]["MultiPolygon"] | components["schemas"]["GeometryCollection"]) | null;
+            /** Properties */
+            properties: {
+                [key: string]: unknown;
+            } | null;
             /** Id */
             id?: number | string | null;
         };
@@ -2677,6 +2901,11 @@ export interface components {
             /** Geometries */
             geometries: (components["schemas"]["Point"] | components["schemas"]["MultiPoint"] | components["schemas"]["LineString"] | components["schemas"]["MultiLineString"] | components["schemas"]["Polygon"] | components["schemas"]["MultiPolygon"] | components["schemas"]["GeometryCollection"])[];
         };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
         /**
          * HazardGrade
          * @description GB 18218-2018 grade from the R value: I (R ≥ 100, most severe) … IV (R < 10).
@@ -2860,6 +3089,53 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** ImportReport */
+        ImportReport: {
+            /**
+             * Kind
+             * @description teams, depots, hazard-sources, shelters or experts
+             */
+            kind: string;
+            /** Format */
+            format: string;
+            /**
+             * Crs
+             * @description the coordinate system the file was read in, converted to WGS 84
+             */
+            crs: string;
+            /** Dry Run */
+            dry_run: boolean;
+            /**
+             * Records
+             * @description records in the file
+             */
+            records: number;
+            /** Accepted */
+            accepted: number;
+            /** Refused */
+            refused: components["schemas"]["Refusal"][];
+            /**
+             * Imported
+             * @description true when the records were stored (never on a dry run or a refusal)
+             */
+            imported: boolean;
+            /**
+             * Created
+             * @description records new to the platform (on a dry run: that would be)
+             */
+            created: number;
+            /** Updated */
+            updated: number;
+            /** Unchanged */
+            unchanged: number;
+            /**
+             * Stock Differs
+             * @description depots whose stock in the file differs from what they hold: left as it is
+             */
+            stock_differs?: {
+                [key: string]: unknown;
+            }[];
+        };
         /**
          * IncidentCreate
          * @example {
@@ -3037,6 +3313,94 @@ export interface components {
          * @enum {string}
          */
         Insolation: "strong" | "moderate" | "slight";
+        /**
+         * Item
+         * @description One feature: the layer's own GeoJSON Feature (its properties as the platform's layer has them).
+         */
+        Item: {
+            /** Bbox */
+            bbox?: [
+                number,
+                number,
+                number,
+                number
+            ] | [
+                number,
+                number,
+                number,
+                number,
+                number,
+                number
+            ] | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "Feature";
+            /** Geometry */
+            geometry: (components["schemas"]["Point"] | components["schemas"]["MultiPoint"] | components["schemas"]["LineString"] | components["schemas"]["MultiLineString"] | components["schemas"]["Polygon"] | components["schemas"]["MultiPolygon"] | components["schemas"]["GeometryCollection"]) | null;
+            /** Properties */
+            properties: {
+                [key: string]: unknown;
+            } | null;
+            /** Id */
+            id?: number | string | null;
+            /** Links */
+            links?: components["schemas"]["commandpost__ogc__schemas__Link"][] | null;
+        };
+        /**
+         * Items
+         * @description A page of a collection's features, with OGC API counts and `next`/`prev` links.
+         */
+        Items: {
+            /** Bbox */
+            bbox?: [
+                number,
+                number,
+                number,
+                number
+            ] | [
+                number,
+                number,
+                number,
+                number,
+                number,
+                number
+            ] | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "FeatureCollection";
+            /** Features */
+            features: components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____dict_str__Any__"][];
+            /**
+             * Numbermatched
+             * @description features matching the query, all pages
+             */
+            numberMatched: number;
+            /**
+             * Numberreturned
+             * @description features on this page
+             */
+            numberReturned: number;
+            /**
+             * Timestamp
+             * @description when the page was read
+             */
+            timeStamp: string;
+            /** Links */
+            links: components["schemas"]["commandpost__ogc__schemas__Link"][];
+        };
+        /** LandingPage */
+        LandingPage: {
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            /** Links */
+            links: components["schemas"]["commandpost__ogc__schemas__Link"][];
+        };
         /** LayerOut */
         LayerOut: {
             /**
@@ -3113,7 +3477,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** LayerPage[Feature[Annotated[Union[Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon, GeometryCollection], FieldInfo(annotation=NoneType, required=True, discriminator='type')], HazardSourceProperties]] */
         LayerPage_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____HazardSourceProperties__: {
@@ -3149,7 +3513,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** LayerPage[Feature[Annotated[Union[Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon, GeometryCollection], FieldInfo(annotation=NoneType, required=True, discriminator='type')], WarningProperties]] */
         LayerPage_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____WarningProperties__: {
@@ -3185,7 +3549,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** LayerPage[Feature[LineString, AssignmentProperties]] */
         LayerPage_Feature_LineString__AssignmentProperties__: {
@@ -3221,7 +3585,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** LayerPage[Feature[LineString, RoadProperties]] */
         LayerPage_Feature_LineString__RoadProperties__: {
@@ -3257,7 +3621,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** LayerPage[Feature[Point, DepotProperties]] */
         LayerPage_Feature_Point__DepotProperties__: {
@@ -3293,7 +3657,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** LayerPage[Feature[Point, IncidentProperties]] */
         LayerPage_Feature_Point__IncidentProperties__: {
@@ -3329,7 +3693,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** LayerPage[Feature[Point, SensorHealthProperties]] */
         LayerPage_Feature_Point__SensorHealthProperties__: {
@@ -3365,7 +3729,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** LayerPage[Feature[Point, SensorProperties]] */
         LayerPage_Feature_Point__SensorProperties__: {
@@ -3401,7 +3765,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** LayerPage[Feature[Point, ShelterProperties]] */
         LayerPage_Feature_Point__ShelterProperties__: {
@@ -3437,7 +3801,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** LayerPage[Feature[Point, TeamProperties]] */
         LayerPage_Feature_Point__TeamProperties__: {
@@ -3473,7 +3837,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** LayersOut */
         LayersOut: {
@@ -3545,21 +3909,6 @@ export interface components {
             /** Coordinates */
             coordinates: (components["schemas"]["Position2D"] | components["schemas"]["Position3D"])[];
         };
-        /** Link */
-        Link: {
-            /**
-             * Rel
-             * @example next
-             */
-            rel: string;
-            /**
-             * Type
-             * @example application/geo+json
-             */
-            type: string;
-            /** Href */
-            href: string;
-        };
         /** ListPage[ExpertOut] */
         ListPage_ExpertOut_: {
             /** Items */
@@ -3569,7 +3918,7 @@ export interface components {
             /** Numberreturned */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** ListPage[MaterialOut] */
         ListPage_MaterialOut_: {
@@ -3580,7 +3929,7 @@ export interface components {
             /** Numberreturned */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** ListPage[MaterialRequestOut] */
         ListPage_MaterialRequestOut_: {
@@ -3591,7 +3940,7 @@ export interface components {
             /** Numberreturned */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** ListPage[PlanOut] */
         ListPage_PlanOut_: {
@@ -3602,7 +3951,7 @@ export interface components {
             /** Numberreturned */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** ListPage[ShiftOut] */
         ListPage_ShiftOut_: {
@@ -3613,7 +3962,7 @@ export interface components {
             /** Numberreturned */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /**
          * MapProperties
@@ -4433,6 +4782,26 @@ export interface components {
              */
             as_of: string;
         };
+        /** Refusal */
+        Refusal: {
+            /**
+             * Where
+             * @description the record in the file: "row 3" (CSV, after the header) or "feature 3"
+             */
+            where: string;
+            /**
+             * Ref
+             * @description the record's ref, when it has one
+             */
+            ref: string | null;
+            /**
+             * Field
+             * @description the field at fault, e.g. `kind`, `lon`, `stock.0.material`
+             */
+            field: string;
+            /** Reason */
+            reason: string;
+        };
         /**
          * Reopening
          * @description A closed incident reopened by the duty officer, who says why.
@@ -4931,6 +5300,19 @@ export interface components {
             /** Rank */
             rank?: number | null;
         };
+        /** SpatialExtent */
+        SpatialExtent: {
+            /**
+             * Bbox
+             * @description minLon, minLat, maxLon, maxLat (CRS84)
+             */
+            bbox: number[][];
+            /**
+             * Crs
+             * @default http://www.opengis.net/def/crs/OGC/1.3/CRS84
+             */
+            crs: string;
+        };
         /**
          * Spill
          * @enum {string}
@@ -5405,6 +5787,16 @@ export interface components {
             /** Contact Phone */
             contact_phone?: string | null;
         };
+        /** TemporalExtent */
+        TemporalExtent: {
+            /** Interval */
+            interval: (string | null)[][];
+            /**
+             * Trs
+             * @default http://www.opengis.net/def/uom/ISO-8601/0/Gregorian
+             */
+            trs: string;
+        };
         /**
          * Terrain
          * @enum {string}
@@ -5535,6 +5927,19 @@ export interface components {
              * @description the team's id (a number) or its ref (a string)
              */
             team: number | string;
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+            /** Input */
+            input?: unknown;
+            /** Context */
+            ctx?: Record<string, never>;
         };
         /** VceIn */
         VceIn: {
@@ -5822,6 +6227,32 @@ export interface components {
              */
             kind: string;
         };
+        /** Link */
+        commandpost__ogc__schemas__Link: {
+            /** Href */
+            href: string;
+            /** Rel */
+            rel: string;
+            /** Type */
+            type?: string | null;
+            /** Title */
+            title?: string | null;
+        };
+        /** Link */
+        commandpost__schemas__Link: {
+            /**
+             * Rel
+             * @example next
+             */
+            rel: string;
+            /**
+             * Type
+             * @example application/geo+json
+             */
+            type: string;
+            /** Href */
+            href: string;
+        };
         /** ZoneProperties */
         commandpost__zones__schemas__ZoneProperties: {
             /** Id */
@@ -5952,6 +6383,234 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["About"];
+                };
+            };
+        };
+    };
+    landing_page_ogc_get: {
+        parameters: {
+            query?: {
+                /** @description json or html (default: by Accept, else json) */
+                f?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LandingPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    conformance_ogc_conformance_get: {
+        parameters: {
+            query?: {
+                /** @description json or html (default: by Accept, else json) */
+                f?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conformance"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    api_definition_ogc_api_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/vnd.oai.openapi+json;version=3.1": Record<string, never>;
+                };
+            };
+        };
+    };
+    list_collections_ogc_collections_get: {
+        parameters: {
+            query?: {
+                /** @description json or html (default: by Accept, else json) */
+                f?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collections"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_collection_ogc_collections__collectionId__get: {
+        parameters: {
+            query?: {
+                /** @description json or html (default: by Accept, else json) */
+                f?: string | null;
+            };
+            header?: never;
+            path: {
+                collectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_items_ogc_collections__collectionId__items_get: {
+        parameters: {
+            query?: {
+                /** @description features per page (at most PAGE_SIZE_MAX) */
+                limit?: number | null;
+                /** @description features to skip */
+                offset?: number;
+                /** @description minLon,minLat,maxLon,maxLat (CRS84) */
+                bbox?: string | null;
+                /** @description an instant or interval (RFC 3339; `..` for an open end) */
+                datetime?: string | null;
+                /** @description json (GeoJSON) */
+                f?: string | null;
+            };
+            header?: never;
+            path: {
+                collectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": components["schemas"]["Items"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_item_ogc_collections__collectionId__items__featureId__get: {
+        parameters: {
+            query?: {
+                /** @description json (GeoJSON) */
+                f?: string | null;
+            };
+            header?: never;
+            path: {
+                collectionId: string;
+                featureId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": components["schemas"]["Item"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12821,6 +13480,169 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OnDuty"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a rule refused the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `field` names the offending field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Version required: send If-Match or `version` */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_file_api_v1_imports__kind__post: {
+        parameters: {
+            query?: {
+                /** @description geojson, csv, shapefile (zipped) or gpkg; default: from Content-Type */
+                format?: string | null;
+                /** @description coordinate system: WGS84, CGCS2000, GCJ-02, BD-09 or EPSG:n; default: the file's */
+                crs?: string | null;
+                /** @description a CSV file's text encoding: utf-8 or gb18030 */
+                encoding?: string;
+                /** @description check every record and report; store nothing */
+                dry_run?: boolean;
+                /** @description the file's name, for the report and events */
+                filename?: string | null;
+            };
+            header?: {
+                "content-type"?: string | null;
+            };
+            path: {
+                kind: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a rule refused the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `field` names the offending field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Version required: send If-Match or `version` */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_layer_api_v1_exports__layer__get: {
+        parameters: {
+            query?: {
+                /** @description geojson, csv, gpkg or kml */
+                f?: string;
+            };
+            header?: never;
+            path: {
+                layer: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": string;
+                    "text/csv; charset=utf-8": string;
+                    "application/geopackage+sqlite3": string;
+                    "application/vnd.google-earth.kml+xml": string;
                 };
             };
             /** @description Malformed request */

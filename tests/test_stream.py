@@ -182,6 +182,7 @@ def test_connect_gets_a_snapshot_then_each_change_as_it_commits(
                 "shelters",
                 "routes",
                 "closures",
+                "threat-zones",
             }
             names = {f["properties"]["name"] for f in snapshot["layers"]["teams"]["features"]}
             assert names == {"泉港区消防救援大队", "泉港石化园区危化品救援队"}

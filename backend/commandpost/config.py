@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         default=0.1, ge=0, lt=1, description="leave an alarm only below threshold × (1 − this)"
     )
     reading_retention_days: float = Field(default=90, gt=0)
+    # Threat zones follow the wind: redrawn when it turns or changes speed this much.
+    wind_change_deg: float = Field(default=20.0, gt=0, le=180)
+    wind_change_ms: float = Field(default=1.0, gt=0)
+    wind_station_max_m: float = Field(
+        default=20_000.0, gt=0, description="a weather station farther than this gives no incident its wind"
+    )
     # Dispatch.
     idempotency_keep_hours: float = Field(
         default=24, gt=0, description="a repeated command is recognised by its key for this long"

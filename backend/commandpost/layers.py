@@ -43,6 +43,7 @@ from commandpost.teams.schemas import team_feature
 from commandpost.warnings import service as warnings
 from commandpost.warnings.models import WarningLevel
 from commandpost.warnings.schemas import warning_feature
+from commandpost.zones import service as zones
 
 ALL = 10**9
 
@@ -229,6 +230,18 @@ LAYERS: tuple[Layer, ...] = (
         ),
         features=_each(closure_feature),
         drills=True,
+    ),
+    Layer(
+        name="threat-zones",
+        entity_type=zones.WHAT,
+        title_zh="影响区域",
+        title_en="Threat zones",
+        geometry="Polygon",
+        path="threat-zones",
+        rows=_live_and_drill(zones.list_zones),
+        features=_each(zones.zone_feature),
+        drills=True,
+        legend=Legend.of("concern", zones.Concern),
     ),
 )
 

@@ -474,6 +474,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/threat-zones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Threat zones layer (GeoJSON FeatureCollection): active zones, newest first; drills left out */
+        get: operations["list_all_zones_api_v1_threat_zones_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/threat-zones/model": {
         parameters: {
             query?: never;
@@ -502,6 +519,40 @@ export interface paths {
         get: operations["get_proposal_api_v1_threat_zones_proposal_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/threat-zones/proposal/for-warning": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The zone proposed on an orange or red warning at a source holding a toxic chemical (wind: given, else the nearest weather station's) */
+        get: operations["get_warning_proposal_api_v1_threat_zones_proposal_for_warning_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/threat-zones/proposal/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Keep the zone proposed on a warning: for its incident (reported at the source if it has none) */
+        post: operations["accept_proposal_api_v1_threat_zones_proposal_accept_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -551,7 +602,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Clear a zone and the others drawn with it (the same model run) */
+        /** Clear a zone and the others drawn with it (the same model run); its roads reopen */
         post: operations["clear_zone_api_v1_threat_zones__zone_id__clear_post"];
         delete?: never;
         options?: never;
@@ -569,8 +620,26 @@ export interface paths {
         /** An incident's threat zones (GeoJSON FeatureCollection), newest first */
         get: operations["list_zones_api_v1_incidents__incident_id__threat_zones_get"];
         put?: never;
-        /** Model a release for an incident and keep its zones (at the incident's place unless told) */
+        /** Model a release for an incident and keep its zones (at the incident's place unless told); roads inside close, teams on their way are re-routed, teams inside are warned */
         post: operations["save_zones_api_v1_incidents__incident_id__threat_zones_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{incident_id}/wind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The incident's wind: the officer's, else the nearest weather station's latest (null if neither) */
+        get: operations["get_wind_api_v1_incidents__incident_id__wind_get"];
+        /** Type the scene's wind (or hand it back to the stations); zones drawn for another wind follow it */
+        put: operations["put_wind_api_v1_incidents__incident_id__wind_put"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1353,6 +1422,23 @@ export interface components {
              * @description simulated gateways feed this server (the demo): what the map shows is not real
              */
             simulated_feed: boolean;
+        };
+        /**
+         * AcceptProposal
+         * @description Keep the zone proposed on an orange or red warning (the wind as proposed unless given).
+         */
+        AcceptProposal: {
+            /** Warning Id */
+            warning_id: number;
+            /** Wind Speed Ms */
+            wind_speed_ms?: number | null;
+            /** Wind From Deg */
+            wind_from_deg?: number | null;
+            /**
+             * By
+             * @example 值班员 林晓
+             */
+            by?: string | null;
         };
         /** ActionDone */
         ActionDone: {
@@ -5040,7 +5126,7 @@ export interface components {
          * SensorKind
          * @enum {string}
          */
-        SensorKind: "combustible_gas" | "toxic_gas" | "temperature" | "pressure" | "liquid_level";
+        SensorKind: "combustible_gas" | "toxic_gas" | "temperature" | "pressure" | "liquid_level" | "weather_station";
         /** SensorProperties */
         SensorProperties: {
             /** Id */
@@ -6150,6 +6236,79 @@ export interface components {
          * @enum {string}
          */
         WarningStatus: "active" | "acknowledged" | "cleared";
+        /**
+         * WindChange
+         * @description An incident's wind after a change, and the zones redrawn because of it.
+         */
+        WindChange: {
+            wind: components["schemas"]["WindOut"] | null;
+            /**
+             * Redrawn
+             * @description zones redrawn for the new wind
+             */
+            redrawn?: components["schemas"]["ZoneFeature"][];
+            /** Rerouted Assignments */
+            rerouted_assignments?: number[];
+            /** Warned Teams */
+            warned_teams?: number[];
+        };
+        /**
+         * WindIn
+         * @description The wind an officer reads at the scene, or `use_station` to go back to the nearest station's.
+         */
+        WindIn: {
+            /**
+             * Speed Ms
+             * @description m/s at 10 m
+             * @example 4
+             */
+            speed_ms?: number | null;
+            /**
+             * From Deg
+             * @description the direction it blows FROM, ° from north
+             * @example 90
+             */
+            from_deg?: number | null;
+            /**
+             * Use Station
+             * @description forget the typed wind: follow the nearest station
+             * @default false
+             */
+            use_station: boolean;
+            /**
+             * By
+             * @example 值班员 林晓
+             */
+            by?: string | null;
+        };
+        /** WindOut */
+        WindOut: {
+            /** Speed Ms */
+            speed_ms: number;
+            /** From Deg */
+            from_deg: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "officer" | "station";
+            /** Station Id */
+            station_id?: number | null;
+            /** Station Ref */
+            station_ref?: string | null;
+            /**
+             * Distance M
+             * @description from the incident to the station
+             */
+            distance_m?: number | null;
+            /**
+             * At
+             * @description when it was typed or measured
+             */
+            at?: string | null;
+            /** By */
+            by?: string | null;
+        };
         /** ZoneCollection */
         ZoneCollection: {
             /**
@@ -6160,6 +6319,16 @@ export interface components {
             type: "FeatureCollection";
             /** Features */
             features: components["schemas"]["ZoneFeature"][];
+            /**
+             * Rerouted Assignments
+             * @description assignments of teams on their way given a new route by this change
+             */
+            rerouted_assignments?: number[];
+            /**
+             * Warned Teams
+             * @description teams standing inside the zones drawn, each sent a warning
+             */
+            warned_teams?: number[];
         };
         /** ZoneFeature */
         ZoneFeature: {
@@ -6176,6 +6345,32 @@ export interface components {
                 [key: string]: unknown;
             };
             properties: components["schemas"]["commandpost__zones__schemas__ZoneProperties"];
+        };
+        /**
+         * ZoneLayer
+         * @description A page of the threat-zones layer, with OGC API-style counts and links.
+         */
+        ZoneLayer: {
+            /**
+             * Type
+             * @default FeatureCollection
+             * @constant
+             */
+            type: "FeatureCollection";
+            /** Features */
+            features: components["schemas"]["ZoneFeature"][];
+            /**
+             * Numbermatched
+             * @description zones matching the query, all pages
+             */
+            numberMatched: number;
+            /**
+             * Numberreturned
+             * @description zones on this page
+             */
+            numberReturned: number;
+            /** Links */
+            links: components["schemas"]["Link"][];
         };
         /** ZoneOut */
         ZoneOut: {
@@ -6268,6 +6463,12 @@ export interface components {
             model: string;
             /** Level */
             level: string;
+            /**
+             * Concern
+             * @description the level of concern the map colours it by: severe, serious or mild
+             * @enum {string}
+             */
+            concern: "severe" | "serious" | "mild";
             /** Label */
             label: string;
             /** Threshold */
@@ -6308,6 +6509,11 @@ export interface components {
             cleared_by: string | null;
             /** Exercise Id */
             exercise_id: number | null;
+            /**
+             * Closure Id
+             * @description the danger-zone closure keeping routes out while the zone is active
+             */
+            closure_id?: number | null;
         };
     };
     responses: never;
@@ -8455,6 +8661,86 @@ export interface operations {
             };
         };
     };
+    list_all_zones_api_v1_threat_zones_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["ZoneStatus"] | null;
+                /** @description show this drill's zones instead of live ones */
+                exercise_id?: number | null;
+                /** @description features per page */
+                limit?: number | null;
+                /** @description features to skip */
+                offset?: number;
+                /** @description minLon,minLat,maxLon,maxLat (WGS 84) */
+                bbox?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": components["schemas"]["ZoneLayer"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/geo+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/geo+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a rule refused the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/geo+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `field` names the offending field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/geo+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Version required: send If-Match or `version` */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/geo+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     model_threat_zones_api_v1_threat_zones_model_post: {
         parameters: {
             query?: never;
@@ -8549,6 +8835,154 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ThreatZoneModelOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a rule refused the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `field` names the offending field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Version required: send If-Match or `version` */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_warning_proposal_api_v1_threat_zones_proposal_for_warning_get: {
+        parameters: {
+            query: {
+                warning_id: number;
+                wind_speed_ms?: number | null;
+                wind_from_deg?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreatZoneModelOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a rule refused the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `field` names the offending field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Version required: send If-Match or `version` */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accept_proposal_api_v1_threat_zones_proposal_accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptProposal"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoneCollection"];
                 };
             };
             /** @description Malformed request */
@@ -8973,6 +9407,154 @@ export interface operations {
             };
         };
     };
+    get_wind_api_v1_incidents__incident_id__wind_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WindChange"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a rule refused the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `field` names the offending field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Version required: send If-Match or `version` */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_wind_api_v1_incidents__incident_id__wind_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WindIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WindChange"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a rule refused the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `field` names the offending field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Version required: send If-Match or `version` */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ingest_readings_api_v1_sensors_readings_post: {
         parameters: {
             query?: never;
@@ -9026,6 +9608,11 @@ export interface operations {
                          * @default false
                          */
                         fault?: boolean;
+                        /**
+                         * Direction Deg
+                         * @description weather station: the direction the wind blows FROM, degrees clockwise from north
+                         */
+                        direction_deg?: number | null;
                     }[];
                 };
                 /**

@@ -26,8 +26,7 @@ import {
   SENSOR_STATE_COLOURS,
   SHELTER_COLOUR,
   TEAM_STATUS_COLOURS,
-  matchColour,
-} from "./palette";
+  matchColour, ZONE_CONCERN_COLOURS } from "./palette";
 import { attribution } from "./attribution";
 import { onLangChange } from "./i18n";
 import type { BaseLayer, Feature, FeatureCollection, FeatureId, LiveLayer } from "./types";
@@ -44,6 +43,7 @@ export const STYLE_LAYERS: Record<BaseLayer | LiveLayer, string[]> = {
   roads: ["roads-casing", "roads-line"],
   towns: ["towns-circle"],
   closures: ["closures-fill", "closures-line", "closure-zones-fill", "closure-zones-line"],
+  "threat-zones": ["threat-zones-fill", "threat-zones-line"],
   warnings: ["warnings-fill", "warnings-line", "warnings-point"],
   "hazard-sources": ["hazard-sources-fill", "hazard-sources-line", "hazard-sources-point"],
   routes: ["routes-casing", "routes-line"],
@@ -65,6 +65,7 @@ const CLICKABLE: (BaseLayer | LiveLayer)[] = [
   "warnings",
   "routes",
   "closures",
+  "threat-zones",
 ];
 
 const POLYGONAL = ["match", ["geometry-type"], ["Polygon", "MultiPolygon"], true, false];
@@ -93,6 +94,7 @@ function style(): StyleSpecification {
     "shelters",
     "routes",
     "closures",
+    "threat-zones",
     "preview",
     "selection",
   ];
@@ -203,6 +205,21 @@ function style(): StyleSpecification {
       source: "closures",
       filter: ["all", POLYGONAL, IN_FORCE, ZONE],
       paint: { "line-color": "#ef4444", "line-width": 2, "line-dasharray": [2, 1] },
+    },
+    {
+      // Widest (mildest) first in the data is not guaranteed: a low opacity keeps nested zones legible.
+      id: "threat-zones-fill",
+      type: "fill",
+      source: "threat-zones",
+      filter: ["all", POLYGONAL, NOT_CLEARED],
+      paint: { "fill-color": matchColour("concern", ZONE_CONCERN_COLOURS), "fill-opacity": 0.16 },
+    },
+    {
+      id: "threat-zones-line",
+      type: "line",
+      source: "threat-zones",
+      filter: ["all", POLYGONAL, NOT_CLEARED],
+      paint: { "line-color": matchColour("concern", ZONE_CONCERN_COLOURS), "line-width": 2 },
     },
     {
       id: "warnings-fill",

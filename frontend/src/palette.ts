@@ -39,6 +39,13 @@ export const INCIDENT_STATUS_COLOURS: Record<string, string> = {
   closed: "#64748b",
 };
 
+// Threat zones by level of concern (the server's `concern`): deaths likely, serious harm, discomfort.
+export const ZONE_CONCERN_COLOURS: Record<string, string> = {
+  severe: "#dc2626",
+  serious: "#f97316",
+  mild: "#facc15",
+};
+
 export const DEPOT_COLOUR = "#d4a373";
 export const SHELTER_COLOUR = "#4ade80";
 export const ROUTE_COLOUR = "#38bdf8";

@@ -67,6 +67,11 @@ class Incident(Versioned, Base):
     contained_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     exercise_id: Mapped[int | None] = mapped_column(index=True, comment="set for drill incidents")
+    # The wind an officer typed for the scene; when unset, the nearest weather station's gives it.
+    wind_speed_ms: Mapped[float | None]
+    wind_from_deg: Mapped[float | None]
+    wind_set_by: Mapped[str | None] = mapped_column(String(100))
+    wind_set_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
 
     timeline: Mapped[list[TimelineEntry]] = relationship(

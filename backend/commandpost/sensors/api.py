@@ -40,6 +40,7 @@ from commandpost.web import (
     in_bulk_lane,
     layer_response,
 )
+from commandpost.zones import wind
 
 router = APIRouter(prefix="/sensors", tags=["sensors"], responses=PROBLEM_RESPONSES)
 
@@ -88,6 +89,10 @@ async def ingest_readings(
         with context.sessions() as db:
             result = readings.ingest(
                 db, batch=batch, clock=clock, policy=alarms.Policy.from_settings(settings)
+            )
+            # Threat zones follow a weather station's wind in the same commit as its reading.
+            wind.follow_stations(
+                db, station_ids=result.wind_stations, settings=settings, clock=clock, router=context.router
             )
             db.commit()
             return result.as_json()

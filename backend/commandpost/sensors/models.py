@@ -18,6 +18,7 @@ class SensorKind(StrEnum):
     temperature = "temperature"  # °C
     pressure = "pressure"  # MPa
     liquid_level = "liquid_level"  # %
+    weather_station = "weather_station"  # wind speed m/s (the value) and the direction it blows from
 
 
 UNIT_OF: dict[SensorKind, str] = {
@@ -26,6 +27,7 @@ UNIT_OF: dict[SensorKind, str] = {
     SensorKind.temperature: "°C",
     SensorKind.pressure: "MPa",
     SensorKind.liquid_level: "%",
+    SensorKind.weather_station: "m/s",
 }
 
 
@@ -57,6 +59,7 @@ class Sensor(Versioned, Base):
     state: Mapped[SensorState] = mapped_column(default=SensorState.normal)
     last_value: Mapped[float | None] = mapped_column(Numeric(12, 3, asdecimal=False))
     last_reading_at: Mapped[datetime | None]
+    last_direction_deg: Mapped[float | None] = mapped_column(Float, comment="weather station: wind from, °")
     updated_at: Mapped[datetime]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import from_json
 from sqlalchemy import select, text
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from commandpost import db
@@ -153,6 +154,8 @@ class Ingested:
     late: int
     state_changes: list[dict[str, Any]]
     warnings: list[dict[str, Any]]
+    # Weather stations whose wind direction this batch brought up to date.
+    wind_stations: list[int] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -378,14 +381,38 @@ def ingest(
                 }
             )
     _save_sensors(session, changes, now=now)
+    wind_stations = _save_directions(session, batch, by_ref=by_ref, changes=changes, now=now)
 
     state_changes = _record_transitions(session, transitions, clock=clock)
     raised = alarms.raise_warnings(session, peaks=peaks, clock=clock)
     sight = {t[0] for t in transitions if t[1] in alarms.BLIND or t[2] in alarms.BLIND}
     raised += alarms.watch_blind_spots(session, sensor_ids=sight, clock=clock)
     return Ingested(
-        accepted=len(resolved), stored=stored, late=late, state_changes=state_changes, warnings=raised
+        accepted=len(resolved),
+        stored=stored,
+        late=late,
+        state_changes=state_changes,
+        warnings=raised,
+        wind_stations=wind_stations,
     )
+
+
+def _save_directions(
+    session: Session, batch: Batch, *, by_ref: dict[str, int], changes: list[dict[str, Any]], now: datetime
+) -> list[int]:
+    """The wind direction of each sensor's newest reading that carries one (weather stations)."""
+    newest = {c["b_id"]: c["b_at"] for c in changes}
+    found: dict[int, float] = {}
+    for r in batch.readings:
+        if r.direction_deg is None:
+            continue
+        sid = by_ref.get(r.sensor) if isinstance(r.sensor, str) else r.sensor
+        when = now if r.at is None else r.at.astimezone(UTC)
+        if sid is not None and newest.get(sid) == when:
+            found[sid] = r.direction_deg
+    for sid, direction in found.items():
+        session.execute(sql_update(Sensor).where(Sensor.id == sid).values(last_direction_deg=direction))
+    return sorted(found)
 
 
 def _first(item: tuple[datetime, float | None, bool]) -> datetime:

@@ -94,6 +94,7 @@ def sensor_feature(sensor: Sensor) -> dict[str, Any]:
             "calibration_due": sensor.calibration_due.isoformat() if sensor.calibration_due else None,
             "state": str(sensor.state),
             "last_value": sensor.last_value,
+            "last_direction_deg": sensor.last_direction_deg,
             "last_reading_at": sensor.last_reading_at.isoformat() if sensor.last_reading_at else None,
             "version": sensor.version,
             "updated_at": sensor.updated_at.isoformat(),
@@ -122,6 +123,12 @@ class ReadingIn(InModel):
         description="in the sensor's unit (%LEL, ppm, °C, MPa, %); may be left out only with fault",
     )
     fault: bool = Field(default=False, description="the gateway reports the detector in fault")
+    direction_deg: float | None = Field(
+        default=None,
+        ge=0,
+        lt=360,
+        description="weather station: the direction the wind blows FROM, degrees clockwise from north",
+    )
 
     @model_validator(mode="after")
     def _value_unless_fault(self) -> ReadingIn:

@@ -27,6 +27,7 @@ from commandpost.teams.models import (
     TeamTier,
 )
 from commandpost.teams.schemas import PositionReport, TeamCreate, TeamUpdate, UnitPosition, team_feature
+from commandpost.zones import geofence
 
 WHAT = "team"
 
@@ -103,21 +104,22 @@ def update(
     """Edit a team's record, refusing an edit made on a stale version."""
     team = get(session, team_id=team_id)
     values = _columns(changes.model_dump(mode="json", exclude_unset=True, exclude={"version"}))
+    was = geo.wkb_point(team.position.data) if team.position is not None else None
     if "position" in values:
         values["position_at"] = clock.now()
     values["updated_at"] = clock.now()
     resources.update_versioned(
         session, team, changes=values, expected_version=expected_version, snapshot=team_feature, what=WHAT
     )
+    feature = team_feature(team)
     resources.record_change(
-        session,
-        entity_type=WHAT,
-        row=team,
-        action="updated",
-        feature=team_feature(team),
-        clock=clock,
-        actor=actor,
+        session, entity_type=WHAT, row=team, action="updated", feature=feature, clock=clock, actor=actor
     )
+    now_at = geo.wkb_point(values["position"].data) if values.get("position") is not None else None
+    if now_at is not None:
+        # A dispatcher placing a team inside an active zone warns it too.
+        moved = geofence.Moved(team_id=team.id, before=was, after=now_at, feature=feature)
+        geofence.warn_entering(session, moved=[moved], clock=clock, actor=actor)
     return team
 
 
@@ -262,8 +264,14 @@ def _apply(session: Session, fixes: list[_Fix], *, clock: Clock, actor: str | No
             ignored.append({"index": fix.index, "team": fix.team_id, "reason": SUPERSEDED})
     ids = sorted(newest)
     # Row locks in id order: two gateways reporting one unit apply one after the other.
-    stmt = select(Team.id, Team.position_at).where(db.id_in(session, Team.id, ids)).order_by(Team.id)
-    stored = {r.id: r.position_at for r in session.execute(stmt.with_for_update())}
+    stmt = (
+        select(Team.id, Team.position_at, Team.position)
+        .where(db.id_in(session, Team.id, ids))
+        .order_by(Team.id)
+    )
+    rows_before = session.execute(stmt.with_for_update()).all()
+    stored = {r.id: r.position_at for r in rows_before}
+    were = {r.id: geo.wkb_point(r.position.data) if r.position is not None else None for r in rows_before}
     missing = next((f for f in fixes if f.team_id not in stored), None)
     if missing is not None:
         raise InvalidInput(
@@ -284,6 +292,7 @@ def _apply(session: Session, fixes: list[_Fix], *, clock: Clock, actor: str | No
     rows = {r.id: r for r in _move(session, fresh)}
     moved = []
     entries: list[tuple[int | None, dict[str, Any]]] = []
+    crossings: list[geofence.Moved] = []
     for fix in fresh:
         # A row has the Team's attribute names, which is all team_feature reads.
         feature = team_feature(cast(Team, rows[fix.team_id]))
@@ -295,9 +304,19 @@ def _apply(session: Session, fixes: list[_Fix], *, clock: Clock, actor: str | No
         }
         entries.append((fix.team_id, payload))
         moved.append(feature)
+        crossings.append(
+            geofence.Moved(
+                team_id=fix.team_id,
+                before=were.get(fix.team_id),
+                after=(fix.report.lon, fix.report.lat),
+                feature=feature,
+            )
+        )
     events.record_many(
         session, type=f"{WHAT}.moved", entity_type=WHAT, entries=entries, clock=clock, actor=actor
     )
+    # A team reporting itself inside an active threat zone is warned at once, in the same commit.
+    geofence.warn_entering(session, moved=crossings, clock=clock, actor=actor)
     return Moves(moved=moved, ignored=ignored)
 
 

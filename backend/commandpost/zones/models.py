@@ -43,3 +43,7 @@ class ThreatZone(Base):
     cleared_at: Mapped[datetime | None]
     cleared_by: Mapped[str | None] = mapped_column(String(100))
     exercise_id: Mapped[int | None] = mapped_column(index=True, comment="set for a drill incident's zones")
+    # No foreign key (SQLite cannot add one to this spatial table); closures are lifted, never deleted.
+    closure_id: Mapped[int | None] = mapped_column(
+        comment="the danger-zone closure that keeps routes out while the zone is active",
+    )

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, Tag
 
-from commandpost.schemas import InModel, PointIn
+from commandpost.schemas import InModel, Link, PointIn
 from commandpost.zones.modelling.erg import Container, Spill
 from commandpost.zones.modelling.plume import Insolation, Stability, Terrain
 
@@ -143,6 +143,9 @@ class ZoneProperties(BaseModel):
     run_id: str = Field(description="zones from one model run share it")
     model: str
     level: str
+    concern: Literal["severe", "serious", "mild"] = Field(
+        description="the level of concern the map colours it by: severe, serious or mild"
+    )
     label: str
     threshold: float | None
     threshold_unit: str | None
@@ -158,6 +161,9 @@ class ZoneProperties(BaseModel):
     cleared_at: datetime | None
     cleared_by: str | None
     exercise_id: int | None
+    closure_id: int | None = Field(
+        default=None, description="the danger-zone closure keeping routes out while the zone is active"
+    )
 
 
 class ZoneFeature(BaseModel):
@@ -170,6 +176,12 @@ class ZoneFeature(BaseModel):
 class ZoneCollection(BaseModel):
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[ZoneFeature]
+    rerouted_assignments: list[int] = Field(
+        default_factory=list, description="assignments of teams on their way given a new route by this change"
+    )
+    warned_teams: list[int] = Field(
+        default_factory=list, description="teams standing inside the zones drawn, each sent a warning"
+    )
 
 
 class ClearZones(InModel):
@@ -195,3 +207,53 @@ class InsideOut(BaseModel):
     shelters: list[InsideItem]
     road_segments: list[InsideItem]
     hazard_sources: list[InsideItem]
+
+
+class WindIn(InModel):
+    """The wind an officer reads at the scene, or `use_station` to go back to the nearest station's."""
+
+    speed_ms: float | None = Field(default=None, gt=0, le=60, description="m/s at 10 m", examples=[4.0])
+    from_deg: float | None = Field(
+        default=None, ge=0, lt=360, description="the direction it blows FROM, ° from north", examples=[90]
+    )
+    use_station: bool = Field(default=False, description="forget the typed wind: follow the nearest station")
+    by: str | None = Field(default=None, max_length=100, examples=["值班员 林晓"])
+
+
+class WindOut(BaseModel):
+    speed_ms: float
+    from_deg: float
+    source: Literal["officer", "station"]
+    station_id: int | None = None
+    station_ref: str | None = None
+    distance_m: float | None = Field(default=None, description="from the incident to the station")
+    at: datetime | None = Field(default=None, description="when it was typed or measured")
+    by: str | None = None
+
+
+class WindChange(BaseModel):
+    """An incident's wind after a change, and the zones redrawn because of it."""
+
+    wind: WindOut | None
+    redrawn: list[ZoneFeature] = Field(default_factory=list, description="zones redrawn for the new wind")
+    rerouted_assignments: list[int] = Field(default_factory=list)
+    warned_teams: list[int] = Field(default_factory=list)
+
+
+class AcceptProposal(InModel):
+    """Keep the zone proposed on an orange or red warning (the wind as proposed unless given)."""
+
+    warning_id: int = Field(ge=1)
+    wind_speed_ms: float | None = Field(default=None, gt=0, le=60)
+    wind_from_deg: float | None = Field(default=None, ge=0, lt=360)
+    by: str | None = Field(default=None, max_length=100, examples=["值班员 林晓"])
+
+
+class ZoneLayer(BaseModel):
+    """A page of the threat-zones layer, with OGC API-style counts and links."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[ZoneFeature]
+    numberMatched: int = Field(description="zones matching the query, all pages")
+    numberReturned: int = Field(description="zones on this page")
+    links: list[Link]

@@ -6,6 +6,7 @@ import functools
 import math
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -472,6 +473,20 @@ def proposal(
 ) -> ThreatZoneModelOut:
     """The ERG zone to propose for a hazard source: a large spill of its worst toxic chemical (the largest
     β·q/Q among those with a UN number and a level of concern), from the largest Table 3 container."""
+    request, name = proposed_request(
+        session, hazard_source_id=hazard_source_id, wind_speed_ms=wind_speed_ms, wind_from_deg=wind_from_deg
+    )
+    out = model(session, request=request, settings=settings, clock=clock)
+    out.inputs["proposed_for"] = name
+    if request.container is not None:
+        out.inputs["container_from"] = "bulk storage: the largest container ERG Table 3 lists"
+    return out
+
+
+def proposed_request(
+    session: Session, *, hazard_source_id: int, wind_speed_ms: float, wind_from_deg: float
+) -> tuple[ErgIn, str]:
+    """The ERG request `proposal` runs, and the chemical it is for."""
     source = hazards.get(session, source_id=hazard_source_id)
     try:
         lines = list(hazards.grading(source).lines)
@@ -500,16 +515,61 @@ def proposal(
         wind_speed_ms=wind_speed_ms,
         wind_from_deg=wind_from_deg,
     )
-    out = model(session, request=request, settings=settings, clock=clock)
-    out.inputs["proposed_for"] = name
-    if offered:
-        out.inputs["container_from"] = "bulk storage: the largest container ERG Table 3 lists"
-    return out
+    return request, name
 
 
 # ------------------------------------------------------------------------------- zones of an incident
 
 WHAT = "zone"
+
+
+class Concern(StrEnum):
+    """How bad it is inside a zone: what the map colours it by, whatever the model."""
+
+    severe = "severe"  # deaths likely: ERG isolation, AEGL-3, 37.5 kW/m², ≥ 3 psi
+    serious = "serious"  # serious or lasting harm: ERG protective action, AEGL-2, 12.5 kW/m², 1 psi
+    mild = "mild"  # discomfort, glass breakage, the public end points: AEGL-1, 5 kW/m², 0.5 psi
+
+
+def concern_of(zone: ThreatZone) -> Concern:
+    """A zone's level of concern, from its level and threshold."""
+    level, threshold = zone.level, zone.threshold
+    if level == "isolation":
+        return Concern.severe
+    if level == "protective_action":
+        return Concern.serious
+    if zone.threshold_unit == "kW/m²" and threshold is not None:
+        return Concern.severe if threshold >= 37.5 else Concern.serious if threshold >= 12.5 else Concern.mild
+    if zone.threshold_unit == "kPa" and threshold is not None:
+        psi_1 = round(blast.PSI_KPA, 2)  # as the threshold is stored
+        return (
+            Concern.severe if threshold >= 20.7 else Concern.serious if threshold >= psi_1 else Concern.mild
+        )
+    if level.endswith("-3") or level == "IDLH":
+        return Concern.severe
+    return Concern.serious if level.endswith("-2") else Concern.mild
+
+
+def list_zones(
+    session: Session,
+    *,
+    bbox: geo.BBox | None = None,
+    status: ZoneStatus | None = ZoneStatus.active,
+    exercise_id: int | None = None,
+    limit: int,
+    offset: int = 0,
+) -> resources.Page[ThreatZone]:
+    """Live zones (or one drill's, given `exercise_id`) in the box, active ones unless told; newest first."""
+    stmt = select(ThreatZone).order_by(ThreatZone.id.desc())
+    if exercise_id is None:
+        stmt = stmt.where(ThreatZone.exercise_id.is_(None))
+    else:
+        stmt = stmt.where(ThreatZone.exercise_id == exercise_id)
+    if status is not None:
+        stmt = stmt.where(ThreatZone.status == status)
+    if bbox is not None:
+        stmt = stmt.where(db.bbox_filter(session, ThreatZone.__table__.c.area, bbox))
+    return resources.page(session, stmt, limit=limit, offset=offset)
 
 
 def zone_feature(zone: ThreatZone) -> dict[str, Any]:
@@ -524,6 +584,7 @@ def zone_feature(zone: ThreatZone) -> dict[str, Any]:
             "run_id": zone.run_id,
             "model": zone.model,
             "level": zone.level,
+            "concern": str(concern_of(zone)),
             "label": zone.label,
             "threshold": zone.threshold,
             "threshold_unit": zone.threshold_unit,
@@ -539,6 +600,7 @@ def zone_feature(zone: ThreatZone) -> dict[str, Any]:
             "cleared_at": zone.cleared_at.isoformat() if zone.cleared_at else None,
             "cleared_by": zone.cleared_by,
             "exercise_id": zone.exercise_id,
+            "closure_id": zone.closure_id,
         },
     }
 
@@ -552,8 +614,12 @@ def save(
         raise Conflict(f"incident {incident_id} is closed: no new zones", field="incident_id")
     if request.location is None and request.hazard_source_id is None:
         # The incident's own place, when the officer names no other.
-        request = request.model_copy(update={"location": geo.to_geojson(incident.location)})
+        request = type(request).model_validate(
+            {**request.model_dump(exclude_none=True), "location": geo.to_geojson(incident.location)}
+        )
     result = model(session, request=request, settings=settings, clock=clock)
+    # The request as posted: what the run is redrawn from when the wind changes.
+    asked = request.model_dump(mode="json", exclude_none=True)
     run_id = str(uuid.uuid4())
     source = geo.to_db(geo.parse_geojson(result.source, field="location"))
     zones: list[ThreatZone] = []
@@ -573,7 +639,7 @@ def save(
             at_least=out.at_least,
             area=geo.to_db(geo.parse_geojson(out.geometry, field="geometry")),
             source=source,
-            inputs={**result.inputs, "limits": result.limits},
+            inputs={**result.inputs, "limits": result.limits, "request": asked},
             reference=result.reference,
             status=ZoneStatus.active,
             created_at=clock.now(),
@@ -593,6 +659,45 @@ def save(
         )
         zones.append(zone)
     return zones
+
+
+def redraw(
+    session: Session,
+    *,
+    zones: list[ThreatZone],
+    request: Request,
+    why: dict[str, Any],
+    settings: Settings,
+    clock: Clock,
+    actor: str | None,
+) -> list[ThreatZone]:
+    """Rerun a run's model with changed inputs; each zone of a level the new run still reaches takes
+    its new shape (`zone.updated`, saying why). Returns the zones redrawn."""
+    result = model(session, request=request, settings=settings, clock=clock)
+    asked = request.model_dump(mode="json", exclude_none=True)
+    by_level = {z.level: z for z in result.zones if z.geometry is not None}
+    redrawn = []
+    for zone in zones:
+        out = by_level.get(zone.level)
+        if out is None or out.geometry is None:
+            continue
+        zone.area = geo.to_db(geo.parse_geojson(out.geometry, field="geometry"))
+        zone.label, zone.distance_m, zone.at_least = out.label, out.distance_m, out.at_least
+        zone.threshold, zone.threshold_unit, zone.basis = out.threshold, out.threshold_unit, out.basis
+        zone.inputs = {**result.inputs, "limits": result.limits, "request": asked}
+        session.flush()
+        resources.record_change(
+            session,
+            entity_type=WHAT,
+            row=zone,
+            action="updated",
+            payload={"why": why},
+            feature=zone_feature(zone),
+            clock=clock,
+            actor=actor,
+        )
+        redrawn.append(zone)
+    return redrawn
 
 
 def list_for_incident(session: Session, *, incident_id: int, status: ZoneStatus | None) -> list[ThreatZone]:

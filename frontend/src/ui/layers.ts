@@ -13,8 +13,7 @@ import {
   ROUTE_COLOUR,
   SENSOR_STATE_COLOURS,
   SHELTER_COLOUR,
-  TEAM_STATUS_COLOURS,
-} from "../palette";
+  TEAM_STATUS_COLOURS, ZONE_CONCERN_COLOURS } from "../palette";
 import type { BaseLayer, LayerInfo, LiveLayer } from "../types";
 
 type Shape = "dot" | "square" | "line" | "area" | "triangle";
@@ -38,6 +37,11 @@ const LIVE_STYLE: Record<string, { swatch: string; shape: Shape; legend?: { grou
   shelters: { swatch: SHELTER_COLOUR, shape: "triangle" },
   routes: { swatch: ROUTE_COLOUR, shape: "line" },
   closures: { swatch: "#ef4444", shape: "line" },
+  "threat-zones": {
+    swatch: ZONE_CONCERN_COLOURS.severe!,
+    shape: "area",
+    legend: { group: "zone_concern", colours: ZONE_CONCERN_COLOURS },
+  },
 };
 
 const SHAPE_OF_GEOMETRY: Record<string, Shape> = { Point: "dot", LineString: "line", Polygon: "area" };

@@ -241,6 +241,7 @@ LAYERS: tuple[Layer, ...] = (
         rows=_live_and_drill(zones.list_zones),
         features=_each(zones.zone_feature),
         drills=True,
+        time="created_at",
         legend=Legend.of("concern", zones.Concern),
     ),
 )

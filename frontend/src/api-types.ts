@@ -6370,7 +6370,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["Link"][];
+            links: components["schemas"]["commandpost__schemas__Link"][];
         };
         /** ZoneOut */
         ZoneOut: {

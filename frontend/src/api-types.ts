@@ -2023,7 +2023,7 @@ export interface components {
             /** Description */
             description: string;
             /** Links */
-            links: components["schemas"]["commandpost__ogc__schemas__Link"][];
+            links: components["schemas"]["OgcLink"][];
             extent: components["schemas"]["Extent"];
             /**
              * Itemtype
@@ -2041,7 +2041,7 @@ export interface components {
         /** Collections */
         Collections: {
             /** Links */
-            links: components["schemas"]["commandpost__ogc__schemas__Link"][];
+            links: components["schemas"]["OgcLink"][];
             /** Collections */
             collections: components["schemas"]["CollectionOut"][];
         };
@@ -3432,7 +3432,7 @@ export interface components {
             /** Id */
             id?: number | string | null;
             /** Links */
-            links?: components["schemas"]["commandpost__ogc__schemas__Link"][] | null;
+            links?: components["schemas"]["OgcLink"][] | null;
         };
         /**
          * Items
@@ -3476,7 +3476,7 @@ export interface components {
              */
             timeStamp: string;
             /** Links */
-            links: components["schemas"]["commandpost__ogc__schemas__Link"][];
+            links: components["schemas"]["OgcLink"][];
         };
         /** LandingPage */
         LandingPage: {
@@ -3485,7 +3485,7 @@ export interface components {
             /** Description */
             description: string;
             /** Links */
-            links: components["schemas"]["commandpost__ogc__schemas__Link"][];
+            links: components["schemas"]["OgcLink"][];
         };
         /** LayerOut */
         LayerOut: {
@@ -3563,7 +3563,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** LayerPage[Feature[Annotated[Union[Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon, GeometryCollection], FieldInfo(annotation=NoneType, required=True, discriminator='type')], HazardSourceProperties]] */
         LayerPage_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____HazardSourceProperties__: {
@@ -3599,7 +3599,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** LayerPage[Feature[Annotated[Union[Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon, GeometryCollection], FieldInfo(annotation=NoneType, required=True, discriminator='type')], WarningProperties]] */
         LayerPage_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____WarningProperties__: {
@@ -3635,7 +3635,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** LayerPage[Feature[LineString, AssignmentProperties]] */
         LayerPage_Feature_LineString__AssignmentProperties__: {
@@ -3671,7 +3671,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** LayerPage[Feature[LineString, RoadProperties]] */
         LayerPage_Feature_LineString__RoadProperties__: {
@@ -3707,7 +3707,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** LayerPage[Feature[Point, DepotProperties]] */
         LayerPage_Feature_Point__DepotProperties__: {
@@ -3743,7 +3743,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** LayerPage[Feature[Point, IncidentProperties]] */
         LayerPage_Feature_Point__IncidentProperties__: {
@@ -3779,7 +3779,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** LayerPage[Feature[Point, SensorHealthProperties]] */
         LayerPage_Feature_Point__SensorHealthProperties__: {
@@ -3815,7 +3815,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** LayerPage[Feature[Point, SensorProperties]] */
         LayerPage_Feature_Point__SensorProperties__: {
@@ -3851,7 +3851,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** LayerPage[Feature[Point, ShelterProperties]] */
         LayerPage_Feature_Point__ShelterProperties__: {
@@ -3887,7 +3887,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** LayerPage[Feature[Point, TeamProperties]] */
         LayerPage_Feature_Point__TeamProperties__: {
@@ -3923,7 +3923,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** LayersOut */
         LayersOut: {
@@ -3995,6 +3995,21 @@ export interface components {
             /** Coordinates */
             coordinates: (components["schemas"]["Position2D"] | components["schemas"]["Position3D"])[];
         };
+        /** Link */
+        Link: {
+            /**
+             * Rel
+             * @example next
+             */
+            rel: string;
+            /**
+             * Type
+             * @example application/geo+json
+             */
+            type: string;
+            /** Href */
+            href: string;
+        };
         /** ListPage[ExpertOut] */
         ListPage_ExpertOut_: {
             /** Items */
@@ -4004,7 +4019,7 @@ export interface components {
             /** Numberreturned */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** ListPage[MaterialOut] */
         ListPage_MaterialOut_: {
@@ -4015,7 +4030,7 @@ export interface components {
             /** Numberreturned */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** ListPage[MaterialRequestOut] */
         ListPage_MaterialRequestOut_: {
@@ -4026,7 +4041,7 @@ export interface components {
             /** Numberreturned */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** ListPage[PlanOut] */
         ListPage_PlanOut_: {
@@ -4037,7 +4052,7 @@ export interface components {
             /** Numberreturned */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** ListPage[ShiftOut] */
         ListPage_ShiftOut_: {
@@ -4048,7 +4063,7 @@ export interface components {
             /** Numberreturned */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /**
          * MapProperties
@@ -4346,6 +4361,17 @@ export interface components {
              * @example 值班员 林晓
              */
             author?: string | null;
+        };
+        /** OgcLink */
+        OgcLink: {
+            /** Href */
+            href: string;
+            /** Rel */
+            rel: string;
+            /** Type */
+            type?: string | null;
+            /** Title */
+            title?: string | null;
         };
         /**
          * OnDuty
@@ -6370,7 +6396,7 @@ export interface components {
              */
             numberReturned: number;
             /** Links */
-            links: components["schemas"]["commandpost__schemas__Link"][];
+            links: components["schemas"]["Link"][];
         };
         /** ZoneOut */
         ZoneOut: {
@@ -6421,32 +6447,6 @@ export interface components {
              * @example danger_zone
              */
             kind: string;
-        };
-        /** Link */
-        commandpost__ogc__schemas__Link: {
-            /** Href */
-            href: string;
-            /** Rel */
-            rel: string;
-            /** Type */
-            type?: string | null;
-            /** Title */
-            title?: string | null;
-        };
-        /** Link */
-        commandpost__schemas__Link: {
-            /**
-             * Rel
-             * @example next
-             */
-            rel: string;
-            /**
-             * Type
-             * @example application/geo+json
-             */
-            type: string;
-            /** Href */
-            href: string;
         };
         /** ZoneProperties */
         commandpost__zones__schemas__ZoneProperties: {

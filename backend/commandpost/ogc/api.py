@@ -27,7 +27,7 @@ from commandpost.ogc.schemas import (
     Item,
     Items,
     LandingPage,
-    Link,
+    OgcLink,
     SpatialExtent,
     TemporalExtent,
 )
@@ -71,10 +71,10 @@ def _wants_html(request: Request, f: str | None) -> bool:
     return request.headers.get("accept", "").split(",")[0].strip().startswith(HTML)
 
 
-def _alternates(href: str, *, json_type: str = JSON) -> list[Link]:
+def _alternates(href: str, *, json_type: str = JSON) -> list[OgcLink]:
     return [
-        Link(href=href, rel="self", type=json_type, title="this document"),
-        Link(href=f"{href}?f=html", rel="alternate", type=HTML, title="this document as HTML"),
+        OgcLink(href=href, rel="self", type=json_type, title="this document"),
+        OgcLink(href=f"{href}?f=html", rel="alternate", type=HTML, title="this document as HTML"),
     ]
 
 
@@ -87,7 +87,7 @@ def _page(title: str, body: str) -> HTMLResponse:
     )
 
 
-def _link_list(links: list[Link]) -> str:
+def _link_list(links: list[OgcLink]) -> str:
     items = "".join(
         f'<li><a href="{html.escape(link.href)}">{html.escape(link.title or link.rel)}</a> '
         f"<small>({html.escape(link.rel)}, {html.escape(link.type or '')})</small></li>"
@@ -105,9 +105,9 @@ def landing_page(request: Request, f: FormatParam = None) -> Any:
         "hazard sources, gas detectors, shelters, incidents, warnings, roads) as OGC API – Features.",
         links=[
             *_alternates(root),
-            Link(href=f"{root}/api", rel="service-desc", type=OPENAPI, title="the API definition"),
-            Link(href=f"{root}/conformance", rel="conformance", type=JSON, title="conformance classes"),
-            Link(href=f"{root}/collections", rel="data", type=JSON, title="the collections"),
+            OgcLink(href=f"{root}/api", rel="service-desc", type=OPENAPI, title="the API definition"),
+            OgcLink(href=f"{root}/conformance", rel="conformance", type=JSON, title="conformance classes"),
+            OgcLink(href=f"{root}/collections", rel="data", type=JSON, title="the collections"),
         ],
     )
     if _wants_html(request, f):
@@ -118,7 +118,7 @@ def landing_page(request: Request, f: FormatParam = None) -> Any:
 @router.get("/conformance", summary="The conformance classes this service passes", response_model=Conformance)
 def conformance(request: Request, f: FormatParam = None) -> Any:
     if _wants_html(request, f):
-        return _page("Conformance", _link_list([Link(href=c, rel="conformance") for c in CONFORMANCE]))
+        return _page("Conformance", _link_list([OgcLink(href=c, rel="conformance") for c in CONFORMANCE]))
     return Conformance(conformsTo=CONFORMANCE)
 
 
@@ -149,7 +149,7 @@ def _collection(request: Request, db: SessionDep, found: Layer) -> CollectionOut
         description=f"{found.title_en} ({found.title_zh}): live features, {found.geometry} geometry",
         links=[
             *_alternates(href),
-            Link(href=f"{href}/items", rel="items", type=GEOJSON, title=f"{found.title_en} as GeoJSON"),
+            OgcLink(href=f"{href}/items", rel="items", type=GEOJSON, title=f"{found.title_en} as GeoJSON"),
         ],
         extent=Extent(
             spatial=SpatialExtent(bbox=[bbox or [-180.0, -90.0, 180.0, 90.0]]),
@@ -230,15 +230,15 @@ def get_items(
         limit=size,
         offset=offset,
     )
-    links = [Link(href=str(request.url), rel="self", type=GEOJSON, title="this page")]
+    links = [OgcLink(href=str(request.url), rel="self", type=GEOJSON, title="this page")]
     if offset + size < page.matched:
         nxt = request.url.include_query_params(offset=offset + size, limit=size)
-        links.append(Link(href=str(nxt), rel="next", type=GEOJSON, title="next page"))
+        links.append(OgcLink(href=str(nxt), rel="next", type=GEOJSON, title="next page"))
     if offset > 0:
         prev = request.url.include_query_params(offset=max(0, offset - size), limit=size)
-        links.append(Link(href=str(prev), rel="prev", type=GEOJSON, title="previous page"))
+        links.append(OgcLink(href=str(prev), rel="prev", type=GEOJSON, title="previous page"))
     links.append(
-        Link(
+        OgcLink(
             href=f"{_root(request)}/collections/{collection_id}",
             rel="collection",
             type=JSON,

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 
-class Link(BaseModel):
+class OgcLink(BaseModel):
     href: str
     rel: str
     type: str | None = None
@@ -21,7 +21,7 @@ class Link(BaseModel):
 class LandingPage(BaseModel):
     title: str
     description: str
-    links: list[Link]
+    links: list[OgcLink]
 
 
 class Conformance(BaseModel):
@@ -47,21 +47,21 @@ class CollectionOut(BaseModel):
     id: str
     title: str
     description: str
-    links: list[Link]
+    links: list[OgcLink]
     extent: Extent
     itemType: str = "feature"
     crs: list[str] = [CRS84]
 
 
 class Collections(BaseModel):
-    links: list[Link]
+    links: list[OgcLink]
     collections: list[CollectionOut]
 
 
 class Item(Feature[Geometry, dict[str, Any]]):
     """One feature: the layer's own GeoJSON Feature (its properties as the platform's layer has them)."""
 
-    links: list[Link] | None = None
+    links: list[OgcLink] | None = None
 
 
 class Items(FeatureCollection[Feature[Geometry, dict[str, Any]]]):
@@ -70,4 +70,4 @@ class Items(FeatureCollection[Feature[Geometry, dict[str, Any]]]):
     numberMatched: int = Field(description="features matching the query, all pages")
     numberReturned: int = Field(description="features on this page")
     timeStamp: str = Field(description="when the page was read")
-    links: list[Link]
+    links: list[OgcLink]

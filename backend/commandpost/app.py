@@ -10,9 +10,13 @@ from typing import Any
 import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commandpost import __version__, background, db
 from commandpost.background import Jobs
@@ -25,10 +29,12 @@ from commandpost.errors import (
     InvalidInput,
     NotFound,
     Unavailable,
+    UnsupportedMediaType,
     VersionRequired,
 )
 from commandpost.events import service as events
 from commandpost.events.stream import Hub
+from commandpost.hardening import Hardening
 from commandpost.health import router as health_router
 from commandpost.layers import STREAM_LAYERS
 from commandpost.ogc.api import router as ogc_router
@@ -43,6 +49,7 @@ STATUS_OF: list[tuple[type[DomainError], int]] = [
     (Conflict, 409),
     (InvalidInput, 422),
     (Unavailable, 503),
+    (UnsupportedMediaType, 415),
     (DomainError, 400),
 ]
 
@@ -93,6 +100,44 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(
         422, "Invalid input", f"{first['field']}: {first['message']}", field=first["field"], errors=errors
     )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own refusals (unknown route, wrong method, unparsable body) as problems too."""
+    assert isinstance(exc, StarletteHTTPException)
+    detail = str(exc.detail)
+    if exc.status_code == 404:
+        detail = f"no route {request.url.path}"
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    elif exc.status_code == 400 and "parsing the body" in detail:
+        detail = "the request body could not be read (not UTF-8 JSON, or nested too deeply)"
+    response = problem(exc.status_code, _TITLES.get(exc.status_code, "Request refused"), detail)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+_TITLES = {400: "Malformed request", 404: "Not found", 405: "Method not allowed", 413: "Request too large"}
+
+
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    """A value the database cannot hold (an integer beyond its column, a NUL in text): the
+    client's fault, said as such rather than a 500."""
+    return problem(
+        422,
+        "Invalid input",
+        "a value is outside what can be stored (an integer too large, or a NUL character in text)",
+    )
+
+
+async def _too_deep(request: Request, exc: Exception) -> JSONResponse:
+    return problem(400, "Malformed request", "the request body is nested too deeply")
+
+
+async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    """Anything else: a 500 problem that says nothing of the internals."""
+    return problem(500, "Internal error", "the server failed to handle this request; it has been logged")
 
 
 def _latest_event_id(sessions: sessionmaker[Session]) -> int:
@@ -155,9 +200,26 @@ def create_app(
         version=__version__,
         summary="Emergency command and resource dispatch: teams, depots, hazard sources, alarms on one map.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _unstorable)
+    app.add_exception_handler(OverflowError, _unstorable)
+    app.add_exception_handler(RecursionError, _too_deep)
+    app.add_exception_handler(Exception, _server_error)
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["Content-Type", "If-Match", "Idempotency-Key", "Authorization", "X-CSRF-Token"],
+            expose_headers=["ETag", "Location"],
+        )
+    app.add_middleware(Hardening, max_body_bytes=settings.max_body_bytes)
+    _serve_docs(app)
     app.include_router(health_router, dependencies=[Depends(refuse_unknown_query)])
     app.include_router(ogc_router)
     for router in api_routers():
@@ -165,6 +227,24 @@ def create_app(
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(refuse_unknown_query)])
     _serve_dashboard(app, settings)
     return app
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the assets installed with the platform: it works with no internet."""
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
 
 
 def _serve_dashboard(app: FastAPI, settings: Settings) -> None:

@@ -67,6 +67,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         log_level=args.log_level,
         ws_per_message_deflate=False,
+        ws_max_size=settings.ws_max_message_bytes,
+        server_header=False,
         ws="websockets-sansio",
     )
     return 0

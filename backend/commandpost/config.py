@@ -11,6 +11,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Quangang District's bounds, from gis_data/district_boundary.geojson (rounded outwards).
+DISTRICT_BBOX = (118.70, 25.08, 119.01, 25.25)
 
 
 def default_database_url() -> str:
@@ -99,6 +101,35 @@ class Settings(BaseSettings):
     cap_circle_radius_km: float = Field(
         default=1.0, gt=0, description="radius of the CAP circle around a warning given as a point"
     )
+
+    # Hardening.
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1024, description="larger request bodies are refused (413) unread"
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="web origins besides the platform's own that may call the API (CORS) and open the "
+        "live stream; empty: only the platform's own pages",
+    )
+    ws_max_message_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="a larger websocket message closes the connection"
+    )
+    # The district's bounding box (from gis_data/district_boundary.geojson) grown by this margin:
+    # incidents and positions outside it are refused as typos, not 12,000 km dispatches.
+    operating_area_margin_km: float = Field(default=100, ge=0)
+    district_bbox: tuple[float, float, float, float] = Field(
+        default=DISTRICT_BBOX, description="minLon, minLat, maxLon, maxLat of the district (WGS 84)"
+    )
+
+    @property
+    def operating_area(self) -> tuple[float, float, float, float]:
+        """The district's box grown by the margin (a degree of latitude is about 111 km)."""
+        import math
+
+        minx, miny, maxx, maxy = self.district_bbox
+        dlat = self.operating_area_margin_km / 111.32
+        dlon = dlat / max(math.cos(math.radians((miny + maxy) / 2)), 0.01)
+        return (minx - dlon, miny - dlat, maxx + dlon, maxy + dlat)
 
     @field_validator("database_url")
     @classmethod

@@ -56,6 +56,14 @@ class InvalidTransition(Conflict):
     title = "Transition not allowed"
 
 
+class UnsupportedMediaType(DomainError):
+    title = "Unsupported media type"
+
+
+class OutsideOperatingArea(InvalidInput):
+    title = "Outside the operating area"
+
+
 class Unavailable(DomainError):
     title = "Dependency unavailable"
 

@@ -21,7 +21,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from commandpost.errors import InvalidGeometry
+from commandpost.errors import InvalidGeometry, OutsideOperatingArea
 
 WGS84 = 4326
 BBox = tuple[float, float, float, float]
@@ -31,6 +31,8 @@ def _check_ranges(geom: BaseGeometry, field: str) -> None:
     coords = shapely.get_coordinates(geom)
     if coords.size == 0:
         raise InvalidGeometry("geometry is empty", field=field)
+    if not np.isfinite(coords).all():
+        raise InvalidGeometry("coordinates must be finite numbers (no NaN or infinity)", field=field)
     lons, lats = coords[:, 0], coords[:, 1]
     if not ((lons >= -180) & (lons <= 180)).all():
         bad = float(lons[(lons < -180) | (lons > 180)][0])
@@ -58,6 +60,18 @@ def parse_geojson(
     if not geom.is_valid:
         raise InvalidGeometry(f"invalid geometry: {explain_validity(geom)}", field=field)
     return geom
+
+
+def check_operating_area(geom: BaseGeometry, area: BBox, *, field: str) -> None:
+    """A place outside the operating area (the district plus a margin) is a typo, not a dispatch."""
+    minx, miny, maxx, maxy = geom.bounds
+    if minx < area[0] or miny < area[1] or maxx > area[2] or maxy > area[3]:
+        box = ",".join(f"{v:.3f}" for v in area)
+        raise OutsideOperatingArea(
+            f"outside the operating area (lon,lat box {box}: the district plus the configured margin); "
+            "check the coordinates are [lon, lat] in WGS 84",
+            field=field,
+        )
 
 
 def point(lon: float, lat: float, *, field: str = "geometry") -> BaseGeometry:

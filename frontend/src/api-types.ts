@@ -1426,6 +1426,12 @@ export interface components {
         /**
          * AcceptProposal
          * @description Keep the zone proposed on an orange or red warning (the wind as proposed unless given).
+         * @example {
+         *       "by": "值班员 林晓",
+         *       "warning_id": 3,
+         *       "wind_from_deg": 45,
+         *       "wind_speed_ms": 3
+         *     }
          */
         AcceptProposal: {
             /** Warning Id */

@@ -198,7 +198,9 @@ class Dashboard:
 
 @pytest.fixture
 def dashboard(browser: Any, server: str) -> Iterator[Dashboard]:
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    # The helpers wait on JavaScript expressions, which the dashboard's policy (no eval) would block;
+    # test_content_security_policy opens the dashboard with the policy enforced.
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN", bypass_csp=True)
     page = context.new_page()
     board = Dashboard(page, server)
     yield board

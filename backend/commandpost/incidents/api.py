@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from commandpost import geo
 from commandpost.incidents import flows, service
 from commandpost.incidents import timeline as history
 from commandpost.incidents.models import IncidentStatus, IncidentType
@@ -29,6 +30,7 @@ from commandpost.web import (
     IfMatchDep,
     PagingDep,
     SessionDep,
+    SettingsDep,
     entity_response,
     expected_version,
     feature_response,
@@ -92,7 +94,10 @@ def get_incident(incident_id: int, db: SessionDep) -> Response:
     response_model=IncidentFeature,
     response_class=GeoJSONResponse,
 )
-def create_incident(body: IncidentCreate, db: SessionDep, clock: ClockDep) -> Response:
+def create_incident(body: IncidentCreate, db: SessionDep, clock: ClockDep, settings: SettingsDep) -> Response:
+    geo.check_operating_area(
+        geo.parse_geojson(body.location, field="location"), settings.operating_area, field="location"
+    )
     incident = flows.report(db, data=body, clock=clock)
     db.commit()
     feature = incident_feature(incident, timeline=history.timeline(db, incident_id=incident.id))

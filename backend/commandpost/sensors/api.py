@@ -7,6 +7,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
 
+from commandpost.errors import UnsupportedMediaType
 from commandpost.resources import Page
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.sensors import alarms, readings, service
@@ -81,6 +82,12 @@ async def ingest_readings(
     request: Request, context: ContextDep, clock: ClockDep, settings: SettingsDep
 ) -> Response:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json" and kind not in readings.NDJSON_TYPES:
+        # A web page may post text/plain cross-site without asking first; JSON types need a preflight.
+        raise UnsupportedMediaType(
+            f"send readings as application/json or application/x-ndjson, not {kind or 'no content type'}",
+            field="Content-Type",
+        )
     raw = await request.body()
 
     def work() -> dict[str, Any]:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from commandpost import geo
+from commandpost.config import Settings
 from commandpost.schemas import PROBLEM_RESPONSES
 from commandpost.teams import service
 from commandpost.teams.models import Capability, TeamKind, TeamStatus, TeamTier
@@ -143,6 +145,9 @@ def change_status(
 async def report_positions(
     context: ContextDep, body: PositionBatch, clock: ClockDep, settings: SettingsDep
 ) -> Response:
+    for index, report in enumerate(body.positions):
+        _in_area(report, settings, field=f"positions.{index}")
+
     def work() -> service.Moves:
         with context.sessions() as db:
             moves = service.report_positions(
@@ -160,6 +165,10 @@ async def report_positions(
     )
 
 
+def _in_area(report: PositionReport, settings: Settings, *, field: str) -> None:
+    geo.check_operating_area(geo.point(report.lon, report.lat), settings.operating_area, field=field)
+
+
 @router.post(
     "/{team_id}/position",
     summary="Report one unit's position (returns the team; a report older than the stored one is ignored)",
@@ -169,6 +178,7 @@ async def report_positions(
 def report_position(
     team_id: int, body: PositionReport, db: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> Response:
+    _in_area(body, settings, field="lon")
     feature, applied = service.report_position(
         db,
         team_id=team_id,

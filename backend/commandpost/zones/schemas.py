@@ -248,6 +248,12 @@ class AcceptProposal(InModel):
     wind_from_deg: float | None = Field(default=None, ge=0, lt=360)
     by: str | None = Field(default=None, max_length=100, examples=["值班员 林晓"])
 
+    model_config = InModel.model_config | {
+        "json_schema_extra": {
+            "examples": [{"warning_id": 3, "wind_speed_ms": 3.0, "wind_from_deg": 45, "by": "值班员 林晓"}]
+        }
+    }
+
 
 class ZoneLayer(BaseModel):
     """A page of the threat-zones layer, with OGC API-style counts and links."""

@@ -24,12 +24,17 @@ system-deps-test:
 # and two PROJ libraries in one process (the other comes with SpatiaLite) crash at exit.
 # pyproj 3.6.1 is the newest that builds on Debian 12's PROJ 9.1, and only with Cython 3.0.
 PYPROJ := pyproj==3.6.1
+# pyogrio (GIS file imports and exports) is built from source against the system GDAL for the same
+# reason: its wheel bundles GDAL with a second PROJ.
+PYOGRIO := pyogrio==0.13.0
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/python -c "import pathlib, sys, pyproj; sys.exit(pyproj.__version__ != '3.6.1' or (pathlib.Path(pyproj.__file__).parents[1] / 'pyproj.libs').exists())" 2>/dev/null \
 	  || { $(BIN)/pip install -q "cython==3.0.11" setuptools wheel && \
 	       PROJ_DIR=/usr $(BIN)/pip install -q --no-cache-dir --no-build-isolation --no-binary pyproj $(PYPROJ); }
+	$(BIN)/python -c "import pathlib, sys, pyogrio; sys.exit(pyogrio.__version__ != '0.13.0' or (pathlib.Path(pyogrio.__file__).parents[1] / 'pyogrio.libs').exists())" 2>/dev/null \
+	  || $(BIN)/pip install -q --no-cache-dir --no-binary pyogrio $(PYOGRIO)
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 

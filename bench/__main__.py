@@ -9,7 +9,7 @@ import importlib
 import json
 import sys
 
-ALL = ["foundation", "live_ingest", "live_fanout", "dispatch", "dashboard", "drills"]
+ALL = ["foundation", "live_ingest", "live_fanout", "dispatch", "dashboard", "drills", "interchange"]
 
 if __name__ == "__main__":
     names = sys.argv[1:] or ALL

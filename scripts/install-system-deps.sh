@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Command Post needs, skipping what is already there.
-#   runtime: SpatiaLite, PROJ (pyproj is built against it, see README), Python venv + headers
+#   runtime: SpatiaLite, PROJ (pyproj is built against it, see README), GDAL (pyogrio is built against it;
+#            gdal-bin gives ogrinfo, which the OGC API tests read the service with), Python venv + headers
 #   test:    Chromium and a CJK font (browser tests, screenshots), Node.js/npm (dashboard build and tests);
 #            PostgreSQL with PostGIS unless TEST_DATABASE_URL is set, and Redis unless TEST_REDIS_URL is
 #            set: the tests then start throwaway instances of their own from these binaries
 #            (tests/throwaway_services.py), so both storage backends are always tested.
 set -euo pipefail
-want=(libsqlite3-mod-spatialite libproj-dev proj-bin python3-venv python3-dev build-essential)
+want=(libsqlite3-mod-spatialite libproj-dev proj-bin libgdal-dev gdal-bin python3-venv python3-dev build-essential)
 if [ "${1:-}" = "--test" ]; then
   want+=(chromium fonts-wqy-microhei)
   [ -n "${TEST_DATABASE_URL:-}" ] || want+=(postgresql)

@@ -37,6 +37,7 @@ from commandpost.events.stream import Hub
 from commandpost.hardening import Hardening
 from commandpost.health import router as health_router
 from commandpost.layers import STREAM_LAYERS
+from commandpost.ogc.api import router as ogc_router
 from commandpost.routers import api_routers
 from commandpost.routing.service import Router
 from commandpost.web import refuse_unknown_query
@@ -220,6 +221,7 @@ def create_app(
     app.add_middleware(Hardening, max_body_bytes=settings.max_body_bytes)
     _serve_docs(app)
     app.include_router(health_router, dependencies=[Depends(refuse_unknown_query)])
+    app.include_router(ogc_router)
     for router in api_routers():
         # Every API route refuses query parameters it does not take (a filter never silently ignored).
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(refuse_unknown_query)])

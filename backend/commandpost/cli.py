@@ -1,4 +1,4 @@
-"""`commandpost`: one command line, a subcommand per job (serve, migrate, load, import-roads, demo)."""
+"""`commandpost`: one command line, a subcommand per job (serve, migrate, load, import, export, demo, …)."""
 
 from __future__ import annotations
 
@@ -133,6 +133,65 @@ def cmd_import_roads(args: argparse.Namespace, settings: Settings) -> int:
         print(report.model_dump_json(indent=1))
     finally:
         engine.dispose()
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import one kind of reference data from a file; a dry run checks and reports, storing nothing."""
+    from commandpost.errors import InvalidInput
+    from commandpost.interchange import service as interchange
+
+    path = Path(args.file)
+    if not path.is_file():
+        return _fail(f"there is no file {path}")
+    _require_database(settings)
+    engine = db.make_engine(settings)
+    try:
+        with db.make_sessionmaker(engine)() as session:
+            try:
+                report = interchange.import_file(
+                    session,
+                    kind=args.kind,
+                    data=path.read_bytes(),
+                    filename=path.name,
+                    file_format=args.format,
+                    crs=args.crs,
+                    encoding=args.encoding,
+                    dry_run=args.dry_run,
+                    clock=SystemClock(),
+                )
+            except InvalidInput as exc:
+                session.rollback()
+                if "refused" in exc.extra:
+                    print(json.dumps(exc.extra, ensure_ascii=False, indent=1))
+                return _fail(exc.detail)
+            if args.dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        print(report.model_dump_json(indent=1))
+    finally:
+        engine.dispose()
+    return 1 if report.refused else 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write one layer to a file (or standard output) in a GIS format."""
+    from commandpost.interchange import service as interchange
+
+    _require_database(settings)
+    engine = db.make_engine(settings)
+    try:
+        with db.make_sessionmaker(engine, read_only=True)() as session:
+            content, _, name = interchange.export_layer(session, layer=args.kind, file_format=args.format)
+    finally:
+        engine.dispose()
+    if args.output == "-":
+        sys.stdout.buffer.write(content)
+    else:
+        target = Path(args.output or name)
+        target.write_bytes(content)
+        print(f"{args.kind}: {target}", file=sys.stderr)
     return 0
 
 
@@ -318,6 +377,39 @@ def parser() -> argparse.ArgumentParser:
     roads.add_argument("file", help="an .osm.pbf (or .osm) extract")
     roads.add_argument("--clip", help="GeoJSON boundary to clip to (e.g. gis_data/district_boundary.geojson)")
     roads.set_defaults(run=cmd_import_roads)
+    imports = sub.add_parser(
+        "import",
+        help="import teams, depots, hazard sources, shelters or experts from a GIS file",
+        description="Import one kind of reference data from GeoJSON, CSV (lon/lat columns), a zipped "
+        "shapefile or a GeoPackage, keyed by `ref`: all or nothing, and importing the same file again "
+        "changes nothing. Stock, team status and positions are never overwritten.",
+    )
+    imports.add_argument("kind", choices=["teams", "depots", "hazard-sources", "shelters", "experts"])
+    imports.add_argument("file", help="a .geojson, .csv, .zip (shapefile) or .gpkg file")
+    imports.add_argument(
+        "--crs", help="the coordinates' system: WGS84, CGCS2000, GCJ-02 (Amap), BD-09 (Baidu) or EPSG:n"
+    )
+    imports.add_argument(
+        "--format", choices=["geojson", "csv", "shapefile", "gpkg"], help="default: by suffix"
+    )
+    imports.add_argument("--encoding", default="utf-8", choices=["utf-8", "gb18030"], help="a CSV's encoding")
+    imports.add_argument(
+        "--dry-run", action="store_true", help="check and report every record; store nothing"
+    )
+    imports.set_defaults(run=cmd_import)
+    export = sub.add_parser(
+        "export",
+        help="export a layer as GeoJSON, CSV, GeoPackage or KML",
+        description="Write a layer's live features to a file (drill entities are never exported).",
+    )
+    export.add_argument(
+        "kind", help="teams, depots, hazard-sources, sensors, shelters, incidents, warnings, experts"
+    )
+    export.add_argument("--format", default="geojson", choices=["geojson", "csv", "gpkg", "kml"])
+    export.add_argument(
+        "--output", "-o", help="file to write (default: <kind>.<suffix>; - for standard output)"
+    )
+    export.set_defaults(run=cmd_export)
     demo = sub.add_parser(
         "demo",
         help="migrate, load the demo district and serve with a simulated feed (what `make run` does)",

@@ -251,16 +251,34 @@ def bd09_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
     return z * math.cos(theta), z * math.sin(theta)
 
 
+def gcj02_to_bd09(lon: float, lat: float) -> tuple[float, float]:
+    z = math.hypot(lon, lat) + 0.00002 * math.sin(lat * _X_PI)
+    theta = math.atan2(lat, lon) + 0.000003 * math.cos(lon * _X_PI)
+    return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
+
+
 def bd09_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
+    if _out_of_china(lon, lat):
+        return lon, lat
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
+def wgs84_to_bd09(lon: float, lat: float) -> tuple[float, float]:
+    if _out_of_china(lon, lat):
+        return lon, lat
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
 _CHINESE_OFFSETS = {"GCJ02": gcj02_to_wgs84, "BD09": bd09_to_wgs84, "BD09LL": bd09_to_wgs84}
+# China Geodetic Coordinate System 2000 by name; its frame agrees with WGS 84 to a few centimetres.
+_NAMED = {"CGCS2000": "EPSG:4490"}
 
 
 def convert_geometry(geom: BaseGeometry, source_crs: str, *, field: str = "crs") -> BaseGeometry:
-    """Bring a geometry from a source's CRS (`WGS84`, `GCJ02`, `BD09`, or any EPSG code) into WGS 84."""
-    crs = source_crs.upper().replace("-", "").replace("_", "")
+    """A geometry from a source CRS (`WGS84`, `CGCS2000`, `GCJ02`, `BD09` or an EPSG code) in WGS 84;
+    the Chinese offsets are only applied inside China, as the map services apply them."""
+    crs = source_crs.upper().replace("-", "").replace("_", "").replace(" ", "")
+    source_crs = _NAMED.get(crs, source_crs)
     if crs in ("WGS84", "EPSG:4326", "CRS84", "URN:OGC:DEF:CRS:OGC:1.3:CRS84"):
         return geom
     if crs in _CHINESE_OFFSETS:
@@ -269,7 +287,8 @@ def convert_geometry(geom: BaseGeometry, source_crs: str, *, field: str = "crs")
         transformer = Transformer.from_crs(source_crs, WGS84, always_xy=True)
     except CRSError as exc:
         raise InvalidGeometry(
-            f"unknown coordinate system {source_crs!r}: use WGS84, GCJ-02, BD-09 or an EPSG code", field=field
+            f"unknown coordinate system {source_crs!r}: use WGS84, CGCS2000, GCJ-02, BD-09 or an EPSG code",
+            field=field,
         ) from exc
     return shapely.transform(geom, lambda xy: _stack(transformer.transform(xy[:, 0], xy[:, 1])))
 

@@ -1,7 +1,8 @@
 """The live layers of the map, each listed once: what it shows, how it is read, and how it looks.
 
-The stream's snapshot and filter, `GET /api/v1/layers` and the dashboard's layer list and legend
-all come from `LAYERS`. Adding a layer is one entry here plus its domain folder.
+The stream's snapshot and filter, `GET /api/v1/layers`, the dashboard's layer list and legend, the
+OGC API collections and the exports all come from `LAYERS` (the last two also from
+`REFERENCE_LAYERS`). Adding a layer is one entry here plus its domain folder.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from commandpost.incidents import service as incidents
 from commandpost.incidents.models import IncidentStatus
 from commandpost.incidents.schemas import incident_feature
 from commandpost.resources import Page
+from commandpost.roads import service as roads
+from commandpost.roads.schemas import road_feature
 from commandpost.routing import service as routing
 from commandpost.routing.schemas import closure_feature
 from commandpost.sensors import service as sensors
@@ -78,6 +81,9 @@ class Layer:
     # Whether a drill has its own features on this layer (shown beside the live ones in that drill).
     drills: bool = False
     legend: Legend | None = None
+    # The row attribute (also the feature property) that places a feature in time, if any: what an
+    # OGC API client's `datetime` filters on.
+    time: str | None = None
 
     def read(self, session: Session, bbox: geo.BBox | None, exercise_id: int | None) -> list[dict[str, Any]]:
         return self.features(session, self.rows(session, bbox, exercise_id))
@@ -128,6 +134,7 @@ LAYERS: tuple[Layer, ...] = (
         features=_each(incident_feature),
         drills=True,
         legend=Legend.of("status", IncidentStatus),
+        time="reported_at",
     ),
     Layer(
         name="warnings",
@@ -140,6 +147,7 @@ LAYERS: tuple[Layer, ...] = (
         features=_each(warning_feature),
         drills=True,
         legend=Legend.of("level", WarningLevel, reverse=True),  # red first
+        time="issued_at",
     ),
     Layer(
         name="teams",
@@ -151,6 +159,7 @@ LAYERS: tuple[Layer, ...] = (
         rows=lambda session, bbox, _: teams.list_teams(session, bbox=bbox, limit=ALL).items,
         features=_each(team_feature),
         legend=Legend.of("status", TeamStatus),
+        time="position_at",
     ),
     Layer(
         name="hazard-sources",
@@ -173,6 +182,7 @@ LAYERS: tuple[Layer, ...] = (
         rows=lambda session, bbox, _: sensors.list_sensors(session, bbox=bbox, limit=ALL).items,
         features=_each(sensor_feature),
         legend=Legend.of("state", SensorState),
+        time="last_reading_at",
     ),
     Layer(
         name="depots",
@@ -230,7 +240,23 @@ LAYERS: tuple[Layer, ...] = (
         rows=_live_and_drill(zones.list_zones),
         features=_each(zones.zone_feature),
         drills=True,
+        time="created_at",
         legend=Legend.of("concern", zones.Concern),
+    ),
+)
+
+# Reference layers served beside the live ones (OGC API collections, exports) but not streamed: they
+# change by a load or an import, not by events a map applies feature by feature.
+REFERENCE_LAYERS: tuple[Layer, ...] = (
+    Layer(
+        name="roads",
+        entity_type=roads.WHAT,
+        title_zh="道路",
+        title_en="Roads",
+        geometry="LineString",
+        path="roads",
+        rows=lambda session, bbox, _: roads.list_roads(session, bbox=bbox, limit=ALL).items,
+        features=_each(road_feature),
     ),
 )
 

@@ -11,14 +11,16 @@ Every record created or changed writes its event, as the same change made throug
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from geoalchemy2 import WKBElement
 from pydantic import TypeAdapter, ValidationError
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -205,7 +207,7 @@ def load_district(
     _load_roster(session, folder, report, now, timezone)
     _load_plans(session, folder, report, clock)
     session.flush()
-    _record_changes(session, report, clock)
+    record_changes(session, report, clock)
     if report.stock_differs:
         depots = sorted({d["depot"] for d in report.stock_differs})
         report.notes.append(
@@ -224,7 +226,7 @@ def load_district(
     return report
 
 
-def _record_changes(session: Session, report: LoadReport, clock: Clock) -> None:
+def record_changes(session: Session, report: LoadReport, clock: Clock) -> None:
     """One `<entity>.created|updated` event per record, shaped as the API's own (the live map applies it)."""
     sources = [row.id for entity, row, _ in report.changes if entity == "hazard_source"]
     watching = hazards.sensor_ids(session, source_ids=sources)
@@ -340,72 +342,164 @@ def _load_materials(session: Session, folder: Path, report: LoadReport) -> None:
 
 _VEHICLES = TypeAdapter(list[dict[str, Any]])
 
+# One record of a reference-data kind: its ref, its properties and its WGS 84 geometry (None for experts).
+Row = tuple[str, dict[str, Any], BaseGeometry | None]
 
-def _load_teams(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+
+def _at(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _required(p: dict[str, Any], name: str, where: str) -> Any:
+    value = p.get(name)
+    if value is None or value == "":
+        raise InvalidInput(f"{where or 'record'}: `{name}` is missing", field=_at(where, name))
+    return value
+
+
+def _number(p: dict[str, Any], name: str, where: str, *, default: float | None = None) -> float:
+    value = p.get(name)
+    if value is None or value == "":
+        if default is not None:
+            return default
+        raise InvalidInput(f"{where or 'record'}: `{name}` is missing", field=_at(where, name))
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"{where or 'record'}: {name} {value!r} is not a number", field=_at(where, name)
+        ) from exc
+    if number != number or number in (float("inf"), float("-inf")):
+        raise InvalidInput(f"{where or 'record'}: {name} must be a finite number", field=_at(where, name))
+    return number
+
+
+def _whole(p: dict[str, Any], name: str, where: str, *, default: int | None = None) -> int:
+    number = _number(p, name, where, default=None if default is None else float(default))
+    if not number.is_integer():
+        raise InvalidInput(f"{where or 'record'}: {name} must be a whole number", field=_at(where, name))
+    return int(number)
+
+
+def _located(geom: BaseGeometry | None, where: str) -> WKBElement:
+    if geom is None:
+        raise InvalidInput(f"{where or 'record'}: it has no location", field=_at(where, "geometry"))
+    element: WKBElement = geo.to_db(geom)
+    return element
+
+
+def team_values(p: dict[str, Any], geom: BaseGeometry | None, where: str) -> dict[str, Any]:
+    """A team's reference data from a record, or `InvalidInput` naming the field."""
+    name = _required(p, "name", where)
+    kind = _enum(TeamKind, _required(p, "kind", where), _at(where, "kind"))
+    tier = _enum(TeamTier, _required(p, "tier", where), _at(where, "tier"))
+    headcount = _whole(p, "headcount", where)
+    if headcount < 1:
+        raise InvalidInput(
+            f"{where or 'record'}: headcount must be at least 1", field=_at(where, "headcount")
+        )
+    caps = [_enum(Capability, c, _at(where, "capabilities")).value for c in p.get("capabilities") or []]
+    try:
+        vehicles = _VEHICLES.validate_python(p.get("vehicles") or [])
+    except ValidationError as exc:
+        raise InvalidInput(f"{where or 'record'}: vehicles {exc}", field=_at(where, "vehicles")) from exc
+    return {
+        "name": str(name),
+        "kind": kind,
+        "tier": tier,
+        "headcount": headcount,
+        "capabilities": caps,
+        "vehicles": vehicles,
+        "equipment": [str(e) for e in p.get("equipment") or []],
+        "base": _located(geom, where),
+        "town": p.get("town"),
+        "contact_name": p.get("contact_name"),
+        "contact_phone": p.get("contact_phone"),
+    }
+
+
+def team_status(p: dict[str, Any], where: str) -> TeamStatus:
+    """A new team's status: the record's, available when it says none."""
+    return _enum(TeamStatus, p.get("status") or "available", _at(where, "status"))  # type: ignore[no-any-return]
+
+
+def apply_teams(
+    session: Session, rows: Iterable[Row], report: LoadReport, now: datetime, source: str
+) -> None:
+    """Create or update teams by ref; a new team starts at its base, later loads leave status and position."""
     existing = _by_ref(session, Team)
-    for ref, p, geom in _features(folder / "teams.geojson"):
-        where = f"teams.geojson {ref}"
-        if int(p.get("headcount", 0)) < 1:
-            raise InvalidInput(f"{where}: headcount must be at least 1", field=f"{where}.headcount")
-        caps = [_enum(Capability, c, f"{where}.capabilities").value for c in p.get("capabilities", [])]
-        try:
-            vehicles = _VEHICLES.validate_python(p.get("vehicles", []))
-        except ValidationError as exc:
-            raise InvalidInput(f"{where}: vehicles {exc}", field=f"{where}.vehicles") from exc
-        base = geo.to_db(geom)
-        values = {
-            "name": p["name"],
-            "kind": _enum(TeamKind, p["kind"], f"{where}.kind"),
-            "tier": _enum(TeamTier, p["tier"], f"{where}.tier"),
-            "headcount": int(p["headcount"]),
-            "capabilities": caps,
-            "vehicles": vehicles,
-            "equipment": list(p.get("equipment", [])),
-            "base": base,
-            "town": p.get("town"),
-            "contact_name": p.get("contact_name"),
-            "contact_phone": p.get("contact_phone"),
-        }
+    for ref, p, geom in rows:
+        where = f"{source} {ref}"
+        values = team_values(p, geom, where)
         if ref not in existing:
-            # A new team starts at its base, in the status the file gives; later reloads leave
-            # its live position and status alone.
-            values["position"] = base
-            values["status"] = _enum(TeamStatus, p.get("status", "available"), f"{where}.status")
+            values["position"] = values["base"]
+            values["status"] = team_status(p, where)
         _upsert(session, report, "teams", Team, existing, ref, values, now, "team")
 
 
-def _load_depots(
-    session: Session, folder: Path, report: LoadReport, now: datetime, reset_stock: bool
+def _load_teams(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+    apply_teams(session, _features(folder / "teams.geojson"), report, now, "teams.geojson")
+
+
+def depot_values(p: dict[str, Any], geom: BaseGeometry | None, where: str) -> dict[str, Any]:
+    """A depot's reference data from a record, or `InvalidInput` naming the field."""
+    return {
+        "name": str(_required(p, "name", where)),
+        "operator": p.get("operator") or "",
+        "location": _located(geom, where),
+        "address": p.get("address"),
+        "contact_name": p.get("contact_name"),
+        "contact_phone": p.get("contact_phone"),
+    }
+
+
+def depot_stock(p: dict[str, Any], where: str, known_materials: set[str]) -> list[tuple[str, float]]:
+    """(material, on hand) of a record's stock lines; unknown materials and negative stock refused."""
+    lines: list[tuple[str, float]] = []
+    stock = p.get("stock") or []
+    if not isinstance(stock, list):
+        raise InvalidInput(f"{where or 'record'}: stock must be a list of lines", field=_at(where, "stock"))
+    for index, item in enumerate(stock):
+        at = _at(where, f"stock.{index}")
+        if not isinstance(item, dict):
+            raise InvalidInput(f"{at}: a stock line has material and on_hand", field=at)
+        material = _required(item, "material", at)
+        if material not in known_materials:
+            raise InvalidInput(f"{at}: unknown material {material!r}", field=f"{at}.material")
+        on_hand = _number(item, "on_hand", at)
+        if on_hand < 0:
+            raise InvalidInput(f"{at}: on_hand must not be negative", field=f"{at}.on_hand")
+        lines.append((str(material), on_hand))
+    return lines
+
+
+def apply_depots(
+    session: Session,
+    rows: Iterable[Row],
+    report: LoadReport,
+    now: datetime,
+    source: str,
+    *,
+    reset_stock: bool,
 ) -> None:
+    """Create or update depots by ref; stock is set for new depots, or where it differs if reset is asked."""
     existing = _by_ref(session, Depot)
     known_materials = set(session.scalars(select(Material.code)))
-    for ref, p, geom in _features(folder / "depots.geojson"):
-        values = {
-            "name": p["name"],
-            "operator": p.get("operator", ""),
-            "location": geo.to_db(geom),
-            "address": p.get("address"),
-            "contact_name": p.get("contact_name"),
-            "contact_phone": p.get("contact_phone"),
-        }
+    for ref, p, geom in rows:
+        where = f"{source} {ref}"
+        values = depot_values(p, geom, where)
+        wanted = depot_stock(p, where, known_materials)
         is_new = ref not in existing
         depot = _upsert(session, report, "depots", Depot, existing, ref, values, now, "depot")
         session.flush()
         lines = {line.material_code: line for line in depot.stock}
         reset: list[dict[str, Any]] = []
-        for index, item in enumerate(p.get("stock", [])):
-            where = f"depots.geojson {ref}.stock.{index}"
-            if item["material"] not in known_materials:
-                raise InvalidInput(
-                    f"{where}: unknown material {item['material']!r}", field=f"{where}.material"
-                )
-            on_hand = float(item["on_hand"])
-            if on_hand < 0:
-                raise InvalidInput(f"{where}: on_hand must not be negative", field=f"{where}.on_hand")
-            line = lines.get(item["material"])
+        for index, (material, on_hand) in enumerate(wanted):
+            at = f"{where}.stock.{index}"
+            line = lines.get(material)
             if is_new:
                 depot.stock.append(
-                    InventoryLine(material_code=item["material"], on_hand=on_hand, reserved=0, updated_at=now)
+                    InventoryLine(material_code=material, on_hand=on_hand, reserved=0, updated_at=now)
                 )
                 continue
             held = None if line is None else line.on_hand
@@ -415,7 +509,7 @@ def _load_depots(
             difference = {
                 "depot": ref,
                 "name": depot.name,
-                "material": item["material"],
+                "material": material,
                 "file": on_hand,
                 "database": held,
                 "reserved": 0.0 if line is None else line.reserved,
@@ -425,42 +519,77 @@ def _load_depots(
                 continue
             if line is None:
                 depot.stock.append(
-                    InventoryLine(material_code=item["material"], on_hand=on_hand, reserved=0, updated_at=now)
+                    InventoryLine(material_code=material, on_hand=on_hand, reserved=0, updated_at=now)
                 )
             else:
                 if on_hand < line.reserved:
                     raise InvalidInput(
-                        f"{where}: cannot reset {item['material']} at {ref} to {on_hand:g}: "
+                        f"{at}: cannot reset {material} at {ref} to {on_hand:g}: "
                         f"{line.reserved:g} are reserved for dispatches (release or issue them first)",
-                        field=f"{where}.on_hand",
+                        field=f"{at}.on_hand",
                     )
                 line.on_hand = on_hand
                 line.updated_at = now
-            reset.append({"material": item["material"], "before": held, "after": on_hand})
+            reset.append({"material": material, "before": held, "after": on_hand})
         if reset:
             session.flush()
             report.stock_reset.append({"id": depot.id, "depot": ref, "lines": reset})
 
 
-def _load_hazard_sources(session: Session, folder: Path, report: LoadReport, now: datetime) -> dict[str, int]:
+def _load_depots(
+    session: Session, folder: Path, report: LoadReport, now: datetime, reset_stock: bool
+) -> None:
+    apply_depots(
+        session, _features(folder / "depots.geojson"), report, now, "depots.geojson", reset_stock=reset_stock
+    )
+
+
+def hazard_source_values(p: dict[str, Any], geom: BaseGeometry | None, where: str) -> dict[str, Any]:
+    """A hazard source's reference data from a record, or `InvalidInput` naming the field."""
+    grade = _enum(HazardGrade, p["grade"], _at(where, "grade")) if p.get("grade") else None
+    colour = _enum(RiskColour, p["risk_colour"], _at(where, "risk_colour")) if p.get("risk_colour") else None
+    r_value = p.get("r_value")
+    exposed = p.get("exposed_population")
+    return {
+        "enterprise": str(_required(p, "enterprise", where)),
+        "name": str(_required(p, "name", where)),
+        "site": _located(geom, where),
+        "grade": grade,
+        "r_value": None if r_value in (None, "") else _number(p, "r_value", where),
+        "risk_colour": colour,
+        "exposed_population": None if exposed in (None, "") else _whole(p, "exposed_population", where),
+    }
+
+
+def hazard_chemicals(p: dict[str, Any], where: str) -> list[tuple[str, str | None, float]]:
+    """(name, CAS, tonnes) of the chemicals a record says are kept there."""
+    chemicals = p.get("chemicals") or []
+    if not isinstance(chemicals, list):
+        raise InvalidInput(f"{where or 'record'}: chemicals must be a list", field=_at(where, "chemicals"))
+    wanted: list[tuple[str, str | None, float]] = []
+    for index, item in enumerate(chemicals):
+        at = _at(where, f"chemicals.{index}")
+        if not isinstance(item, dict):
+            raise InvalidInput(f"{at}: a chemical has name, cas and quantity_t", field=at)
+        quantity = _number(item, "quantity_t", at)
+        if quantity < 0:
+            raise InvalidInput(f"{at}: quantity_t must not be negative", field=f"{at}.quantity_t")
+        wanted.append((str(_required(item, "name", at)), item.get("cas") or None, quantity))
+    return wanted
+
+
+def apply_hazard_sources(
+    session: Session, rows: Iterable[Row], report: LoadReport, now: datetime, source_name: str
+) -> dict[str, int]:
+    """Create or update hazard sources by ref with their chemicals; returns every source's id by ref."""
     existing = _by_ref(session, HazardSource)
-    for ref, p, geom in _features(folder / "hazard_sources.geojson"):
-        where = f"hazard_sources.geojson {ref}"
-        grade = _enum(HazardGrade, p["grade"], f"{where}.grade") if p.get("grade") else None
-        colour = _enum(RiskColour, p["risk_colour"], f"{where}.risk_colour") if p.get("risk_colour") else None
-        values = {
-            "enterprise": p["enterprise"],
-            "name": p["name"],
-            "site": geo.to_db(geom),
-            "grade": grade,
-            "r_value": p.get("r_value"),
-            "risk_colour": colour,
-            "exposed_population": p.get("exposed_population"),
-        }
+    for ref, p, geom in rows:
+        where = f"{source_name} {ref}"
+        values = hazard_source_values(p, geom, where)
+        wanted = hazard_chemicals(p, where)
         source = _upsert(
             session, report, "hazard_sources", HazardSource, existing, ref, values, now, "hazard_source"
         )
-        wanted = [(c["name"], c.get("cas"), float(c["quantity_t"])) for c in p.get("chemicals", [])]
         stored = [(c.name, c.cas, c.quantity_t) for c in source.chemicals]
         if wanted != stored:
             source.chemicals = [StoredChemical(name=n, cas=cas, quantity_t=q) for n, cas, q in wanted]
@@ -472,6 +601,12 @@ def _load_hazard_sources(session: Session, folder: Path, report: LoadReport, now
                 report.count("hazard_sources", "updated")
     session.flush()
     return {ref: row.id for ref, row in existing.items()}
+
+
+def _load_hazard_sources(session: Session, folder: Path, report: LoadReport, now: datetime) -> dict[str, int]:
+    return apply_hazard_sources(
+        session, _features(folder / "hazard_sources.geojson"), report, now, "hazard_sources.geojson"
+    )
 
 
 def _load_sensors(
@@ -500,26 +635,63 @@ def _load_sensors(
         _upsert(session, report, "sensors", Sensor, existing, ref, values, now, "sensor")
 
 
-def _load_shelters(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+def shelter_values(p: dict[str, Any], geom: BaseGeometry | None, where: str) -> dict[str, Any]:
+    """A shelter's reference data from a record, or `InvalidInput` naming the field."""
+    capacity = _whole(p, "capacity", where)
+    if capacity < 0:
+        raise InvalidInput(
+            f"{where or 'record'}: capacity must not be negative", field=_at(where, "capacity")
+        )
+    return {
+        "name": str(_required(p, "name", where)),
+        "kind": p.get("kind") or "indoor",
+        "location": _located(geom, where),
+        "capacity": capacity,
+        "address": p.get("address"),
+        "town": p.get("town"),
+    }
+
+
+def apply_shelters(
+    session: Session, rows: Iterable[Row], report: LoadReport, now: datetime, source: str
+) -> None:
+    """Create or update shelters by ref."""
     existing = _by_ref(session, Shelter)
-    for ref, p, geom in _features(folder / "shelters.geojson"):
-        values = {
-            "name": p["name"],
-            "kind": p.get("kind", "indoor"),
-            "location": geo.to_db(geom),
-            "capacity": int(p["capacity"]),
-            "address": p.get("address"),
-            "town": p.get("town"),
-        }
+    for ref, p, geom in rows:
+        values = shelter_values(p, geom, f"{source} {ref}")
         _upsert(session, report, "shelters", Shelter, existing, ref, values, now, "shelter")
 
 
-def _load_experts(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+def _load_shelters(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+    apply_shelters(session, _features(folder / "shelters.geojson"), report, now, "shelters.geojson")
+
+
+def expert_values(p: dict[str, Any], geom: BaseGeometry | None, where: str) -> dict[str, Any]:
+    """An expert's record, or `InvalidInput` naming the field."""
+    values = {k: p.get(k) for k in ("specialty", "organisation", "title", "phone")}
+    values["name"] = str(_required(p, "name", where))
+    values["fields"] = [str(f) for f in p.get("fields") or []]
+    return values
+
+
+def apply_experts(
+    session: Session, rows: Iterable[Row], report: LoadReport, now: datetime, source: str
+) -> None:
+    """Create or update experts by ref."""
     existing = _by_ref(session, Expert)
-    for item in _read(folder / "experts.json"):
-        values = {k: item.get(k) for k in ("name", "specialty", "organisation", "title", "phone")}
-        values["fields"] = list(item.get("fields", []))
-        _upsert(session, report, "experts", Expert, existing, item["ref"], values, now, "expert")
+    for ref, p, geom in rows:
+        values = expert_values(p, geom, f"{source} {ref}")
+        _upsert(session, report, "experts", Expert, existing, ref, values, now, "expert")
+
+
+def _load_experts(session: Session, folder: Path, report: LoadReport, now: datetime) -> None:
+    path = folder / "experts.json"
+    rows: list[Row] = []
+    for index, item in enumerate(_read(path)):
+        if not item.get("ref"):
+            raise InvalidInput(f"experts.json item {index} has no `ref`", field=f"experts.{index}.ref")
+        rows.append((str(item["ref"]), item, None))
+    apply_experts(session, rows, report, now, "experts.json")
 
 
 def _load_roster(session: Session, folder: Path, report: LoadReport, now: datetime, timezone: str) -> None:

@@ -18,6 +18,7 @@ def api_routers() -> list[APIRouter]:
     from commandpost.experts.api import router as experts
     from commandpost.hazards.api import router as hazard_sources
     from commandpost.incidents.api import router as incidents
+    from commandpost.interchange.api import router as interchange
     from commandpost.layers import router as layers
     from commandpost.roads.api import router as roads
     from commandpost.routing.api import router as closures
@@ -54,5 +55,6 @@ def api_routers() -> list[APIRouter]:
         duty,
         exercises,
         improvement_items,
+        interchange,
         stream,
     ]

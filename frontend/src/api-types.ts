@@ -55,6 +55,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ogc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Landing page */
+        get: operations["landing_page_ogc_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ogc/conformance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The conformance classes this service passes */
+        get: operations["conformance_ogc_conformance_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ogc/api": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The API definition (OpenAPI) */
+        get: operations["api_definition_ogc_api_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ogc/collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The collections: one per layer */
+        get: operations["list_collections_ogc_collections_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ogc/collections/{collectionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One collection */
+        get: operations["get_collection_ogc_collections__collectionId__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ogc/collections/{collectionId}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page of a collection's features (GeoJSON), with next/prev links */
+        get: operations["get_items_ogc_collections__collectionId__items_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ogc/collections/{collectionId}/items/{featureId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One feature (GeoJSON) */
+        get: operations["get_item_ogc_collections__collectionId__items__featureId__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/layers": {
         parameters: {
             query?: never;
@@ -1515,6 +1634,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import teams, depots, hazard sources, shelters or experts from a file (the request body) */
+        post: operations["import_file_api_v1_imports__kind__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{layer}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A layer as a GeoJSON, CSV, GeoPackage or KML file (live features only) */
+        get: operations["export_layer_api_v1_exports__layer__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2124,6 +2277,42 @@ export interface components {
              */
             updated_at: string;
         };
+        /** CollectionOut */
+        CollectionOut: {
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            /** Links */
+            links: components["schemas"]["OgcLink"][];
+            extent: components["schemas"]["Extent"];
+            /**
+             * Itemtype
+             * @default feature
+             */
+            itemType: string;
+            /**
+             * Crs
+             * @default [
+             *       "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+             *     ]
+             */
+            crs: string[];
+        };
+        /** Collections */
+        Collections: {
+            /** Links */
+            links: components["schemas"]["OgcLink"][];
+            /** Collections */
+            collections: components["schemas"]["CollectionOut"][];
+        };
+        /** Conformance */
+        Conformance: {
+            /** Conformsto */
+            conformsTo: string[];
+        };
         /**
          * Container
          * @enum {string}
@@ -2502,6 +2691,11 @@ export interface components {
             /** Phone */
             phone?: string | null;
         };
+        /** Extent */
+        Extent: {
+            spatial: components["schemas"]["SpatialExtent"];
+            temporal?: components["schemas"]["TemporalExtent"] | null;
+        };
         /** FeatureCollection[Feature[Annotated[Union[Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon, GeometryCollection], FieldInfo(annotation=NoneType, required=True, discriminator='type')], MapProperties]] */
         FeatureCollection_Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type_____MapProperties__: {
             /** Bbox */
@@ -2709,6 +2903,36 @@ export interface components {
             /** Geometry */
             geometry: (components["schemas"]["Point"] | components["schemas"]["MultiPoint"] | components["schemas"]["LineString"] | components["schemas"]["MultiLineString"] | components["schemas"]["Polygon"] | components["schemas"]["MultiPolygon"] | components["schemas"]["GeometryCollection"]) | null;
             properties: components["schemas"]["commandpost__dispatch__schemas__ZoneProperties"] | null;
+            /** Id */
+            id?: number | string | null;
+        };
+        /** Feature[Annotated[Union[Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon, GeometryCollection], FieldInfo(annotation=NoneType, required=True, discriminator='type')], dict[str, Any]] */
+        Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____dict_str__Any__: {
+            /** Bbox */
+            bbox?: [
+                number,
+                number,
+                number,
+                number
+            ] | [
+                number,
+                number,
+                number,
+                number,
+                number,
+                number
+            ] | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "Feature";
+            /** Geometry */
+            geometry: (components["schemas"]["Point"] | components["schemas"]["MultiPoint"] | components["schemas"]["LineString"] | components["schemas"]["MultiLineString"] | components["schemas"]["Polygon"] | components["schemas"]["MultiPolygon"] | components["schemas"]["GeometryCollection"]) | null;
+            /** Properties */
+            properties: {
+                [key: string]: unknown;
+            } | null;
             /** Id */
             id?: number | string | null;
         };
@@ -3097,6 +3321,11 @@ export interface components {
             /** Geometries */
             geometries: (components["schemas"]["Point"] | components["schemas"]["MultiPoint"] | components["schemas"]["LineString"] | components["schemas"]["MultiLineString"] | components["schemas"]["Polygon"] | components["schemas"]["MultiPolygon"] | components["schemas"]["GeometryCollection"])[];
         };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
         /**
          * HazardGrade
          * @description GB 18218-2018 grade from the R value: I (R ≥ 100, most severe) … IV (R < 10).
@@ -3279,6 +3508,53 @@ export interface components {
             team: number | string;
             /** Reason */
             reason: string;
+        };
+        /** ImportReport */
+        ImportReport: {
+            /**
+             * Kind
+             * @description teams, depots, hazard-sources, shelters or experts
+             */
+            kind: string;
+            /** Format */
+            format: string;
+            /**
+             * Crs
+             * @description the coordinate system the file was read in, converted to WGS 84
+             */
+            crs: string;
+            /** Dry Run */
+            dry_run: boolean;
+            /**
+             * Records
+             * @description records in the file
+             */
+            records: number;
+            /** Accepted */
+            accepted: number;
+            /** Refused */
+            refused: components["schemas"]["Refusal"][];
+            /**
+             * Imported
+             * @description true when the records were stored (never on a dry run or a refusal)
+             */
+            imported: boolean;
+            /**
+             * Created
+             * @description records new to the platform (on a dry run: that would be)
+             */
+            created: number;
+            /** Updated */
+            updated: number;
+            /** Unchanged */
+            unchanged: number;
+            /**
+             * Stock Differs
+             * @description depots whose stock in the file differs from what they hold: left as it is
+             */
+            stock_differs?: {
+                [key: string]: unknown;
+            }[];
         };
         /** ImprovementDone */
         ImprovementDone: {
@@ -3536,6 +3812,94 @@ export interface components {
          * @enum {string}
          */
         Insolation: "strong" | "moderate" | "slight";
+        /**
+         * Item
+         * @description One feature: the layer's own GeoJSON Feature (its properties as the platform's layer has them).
+         */
+        Item: {
+            /** Bbox */
+            bbox?: [
+                number,
+                number,
+                number,
+                number
+            ] | [
+                number,
+                number,
+                number,
+                number,
+                number,
+                number
+            ] | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "Feature";
+            /** Geometry */
+            geometry: (components["schemas"]["Point"] | components["schemas"]["MultiPoint"] | components["schemas"]["LineString"] | components["schemas"]["MultiLineString"] | components["schemas"]["Polygon"] | components["schemas"]["MultiPolygon"] | components["schemas"]["GeometryCollection"]) | null;
+            /** Properties */
+            properties: {
+                [key: string]: unknown;
+            } | null;
+            /** Id */
+            id?: number | string | null;
+            /** Links */
+            links?: components["schemas"]["OgcLink"][] | null;
+        };
+        /**
+         * Items
+         * @description A page of a collection's features, with OGC API counts and `next`/`prev` links.
+         */
+        Items: {
+            /** Bbox */
+            bbox?: [
+                number,
+                number,
+                number,
+                number
+            ] | [
+                number,
+                number,
+                number,
+                number,
+                number,
+                number
+            ] | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "FeatureCollection";
+            /** Features */
+            features: components["schemas"]["Feature_Annotated_Union_Point__MultiPoint__LineString__MultiLineString__Polygon__MultiPolygon__GeometryCollection___FieldInfo_annotation_NoneType__required_True__discriminator__type____dict_str__Any__"][];
+            /**
+             * Numbermatched
+             * @description features matching the query, all pages
+             */
+            numberMatched: number;
+            /**
+             * Numberreturned
+             * @description features on this page
+             */
+            numberReturned: number;
+            /**
+             * Timestamp
+             * @description when the page was read
+             */
+            timeStamp: string;
+            /** Links */
+            links: components["schemas"]["OgcLink"][];
+        };
+        /** LandingPage */
+        LandingPage: {
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            /** Links */
+            links: components["schemas"]["OgcLink"][];
+        };
         /** LayerOut */
         LayerOut: {
             /**
@@ -4446,6 +4810,17 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** OgcLink */
+        OgcLink: {
+            /** Href */
+            href: string;
+            /** Rel */
+            rel: string;
+            /** Type */
+            type?: string | null;
+            /** Title */
+            title?: string | null;
+        };
         /**
          * OnDuty
          * @description Who is on duty at `at`: one list per role, in call order.
@@ -4972,6 +5347,26 @@ export interface components {
              * Format: date-time
              */
             as_of: string;
+        };
+        /** Refusal */
+        Refusal: {
+            /**
+             * Where
+             * @description the record in the file: "row 3" (CSV, after the header) or "feature 3"
+             */
+            where: string;
+            /**
+             * Ref
+             * @description the record's ref, when it has one
+             */
+            ref: string | null;
+            /**
+             * Field
+             * @description the field at fault, e.g. `kind`, `lon`, `stock.0.material`
+             */
+            field: string;
+            /** Reason */
+            reason: string;
         };
         /**
          * Reopening
@@ -5523,6 +5918,19 @@ export interface components {
             /** Rank */
             rank?: number | null;
         };
+        /** SpatialExtent */
+        SpatialExtent: {
+            /**
+             * Bbox
+             * @description minLon, minLat, maxLon, maxLat (CRS84)
+             */
+            bbox: number[][];
+            /**
+             * Crs
+             * @default http://www.opengis.net/def/crs/OGC/1.3/CRS84
+             */
+            crs: string;
+        };
         /** SpeedIn */
         SpeedIn: {
             /**
@@ -6023,6 +6431,16 @@ export interface components {
             /** Contact Phone */
             contact_phone?: string | null;
         };
+        /** TemporalExtent */
+        TemporalExtent: {
+            /** Interval */
+            interval: (string | null)[][];
+            /**
+             * Trs
+             * @default http://www.opengis.net/def/uom/ISO-8601/0/Gregorian
+             */
+            trs: string;
+        };
         /**
          * Terrain
          * @enum {string}
@@ -6153,6 +6571,19 @@ export interface components {
              * @description the team's id (a number) or its ref (a string)
              */
             team: number | string;
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+            /** Input */
+            input?: unknown;
+            /** Context */
+            ctx?: Record<string, never>;
         };
         /** ValidationOut */
         ValidationOut: {
@@ -6704,6 +7135,234 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["About"];
+                };
+            };
+        };
+    };
+    landing_page_ogc_get: {
+        parameters: {
+            query?: {
+                /** @description json or html (default: by Accept, else json) */
+                f?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LandingPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    conformance_ogc_conformance_get: {
+        parameters: {
+            query?: {
+                /** @description json or html (default: by Accept, else json) */
+                f?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conformance"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    api_definition_ogc_api_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/vnd.oai.openapi+json;version=3.1": Record<string, never>;
+                };
+            };
+        };
+    };
+    list_collections_ogc_collections_get: {
+        parameters: {
+            query?: {
+                /** @description json or html (default: by Accept, else json) */
+                f?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collections"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_collection_ogc_collections__collectionId__get: {
+        parameters: {
+            query?: {
+                /** @description json or html (default: by Accept, else json) */
+                f?: string | null;
+            };
+            header?: never;
+            path: {
+                collectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_items_ogc_collections__collectionId__items_get: {
+        parameters: {
+            query?: {
+                /** @description features per page (at most PAGE_SIZE_MAX) */
+                limit?: number | null;
+                /** @description features to skip */
+                offset?: number;
+                /** @description minLon,minLat,maxLon,maxLat (CRS84) */
+                bbox?: string | null;
+                /** @description an instant or interval (RFC 3339; `..` for an open end) */
+                datetime?: string | null;
+                /** @description json (GeoJSON) */
+                f?: string | null;
+            };
+            header?: never;
+            path: {
+                collectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": components["schemas"]["Items"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_item_ogc_collections__collectionId__items__featureId__get: {
+        parameters: {
+            query?: {
+                /** @description json (GeoJSON) */
+                f?: string | null;
+            };
+            header?: never;
+            path: {
+                collectionId: string;
+                featureId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": components["schemas"]["Item"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -15232,6 +15891,169 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImprovementOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a rule refused the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `field` names the offending field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Version required: send If-Match or `version` */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_file_api_v1_imports__kind__post: {
+        parameters: {
+            query?: {
+                /** @description geojson, csv, shapefile (zipped) or gpkg; default: from Content-Type */
+                format?: string | null;
+                /** @description coordinate system: WGS84, CGCS2000, GCJ-02, BD-09 or EPSG:n; default: the file's */
+                crs?: string | null;
+                /** @description a CSV file's text encoding: utf-8 or gb18030 */
+                encoding?: string;
+                /** @description check every record and report; store nothing */
+                dry_run?: boolean;
+                /** @description the file's name, for the report and events */
+                filename?: string | null;
+            };
+            header?: {
+                "content-type"?: string | null;
+            };
+            path: {
+                kind: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a rule refused the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `field` names the offending field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Version required: send If-Match or `version` */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_layer_api_v1_exports__layer__get: {
+        parameters: {
+            query?: {
+                /** @description geojson, csv, gpkg or kml */
+                f?: string;
+            };
+            header?: never;
+            path: {
+                layer: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": string;
+                    "text/csv; charset=utf-8": string;
+                    "application/geopackage+sqlite3": string;
+                    "application/vnd.google-earth.kml+xml": string;
                 };
             };
             /** @description Malformed request */

@@ -2525,7 +2525,13 @@ export interface components {
             /** @description a more severe level than the current one */
             to_level: components["schemas"]["WarningLevel"];
         };
-        /** ExerciseCreate */
+        /**
+         * ExerciseCreate
+         * @example {
+         *       "file": "h06-chlorine-leak.yaml",
+         *       "scenario": "format: commandpost-scenario/1\ntitle: 泉港石化园区氯气泄漏演练\n…"
+         *     }
+         */
         ExerciseCreate: {
             /**
              * Scenario
@@ -5512,7 +5518,13 @@ export interface components {
             /** Segment Ids */
             segment_ids?: number[] | null;
         };
-        /** ScenarioIn */
+        /**
+         * ScenarioIn
+         * @example {
+         *       "file": "h06-chlorine-leak.yaml",
+         *       "scenario": "format: commandpost-scenario/1\ntitle: 泉港石化园区氯气泄漏演练\n…"
+         *     }
+         */
         ScenarioIn: {
             /**
              * Scenario

@@ -14,6 +14,17 @@ class ScenarioIn(InModel):
     scenario: str = Field(min_length=1, max_length=1_000_000, description="the scenario file's YAML text")
     file: str = Field(default="scenario.yaml", max_length=200, description="its file name, for error lines")
 
+    model_config = InModel.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "scenario": "format: commandpost-scenario/1\ntitle: 泉港石化园区氯气泄漏演练\n…",
+                    "file": "h06-chlorine-leak.yaml",
+                }
+            ]
+        }
+    }
+
 
 class ExerciseCreate(ScenarioIn):
     name: str | None = Field(default=None, max_length=200, description="default: the scenario's title")

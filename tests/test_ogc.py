@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from commandpost import loader
 from commandpost.clock import FrozenClock
 from commandpost.config import Settings
+from commandpost.drills import service as drills
 from commandpost.incidents import service as incidents
 from commandpost.incidents.schemas import IncidentCreate
 from commandpost.warnings import service as warnings
@@ -56,8 +57,14 @@ def district(client: TestClient, session: Session, clock: FrozenClock) -> None:
         "/api/v1/closures", json={"kind": "road", "segment_id": road["id"], "reason": "塌方"}
     )
     assert closed.status_code == 201, closed.text
+    scenario = GIS_DATA.parent / "scenarios" / "h06-chlorine-leak.yaml"
+    drill = drills.create(session, text=scenario.read_text(encoding="utf-8"), file=scenario.name, clock=clock)
+    session.flush()
     incidents.create(
-        session, data=IncidentCreate.model_validate({**LEAK, "title": "演练"}), clock=clock, exercise_id=7
+        session,
+        data=IncidentCreate.model_validate({**LEAK, "title": "演练"}),
+        clock=clock,
+        exercise_id=drill.id,
     )
     warnings.issue(
         session,
@@ -67,7 +74,7 @@ def district(client: TestClient, session: Session, clock: FrozenClock) -> None:
         source=WarningSource.manual,
         clock=clock,
         issued_by="演练导演",
-        exercise_id=7,
+        exercise_id=drill.id,
     )
     session.commit()
 

@@ -40,7 +40,7 @@ def demo(dashboard_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture
 def board(browser: Any, demo: str) -> Iterator[Dashboard]:
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN", bypass_csp=True)
     board = Dashboard(context.new_page(), demo)
     yield board
     context.close()

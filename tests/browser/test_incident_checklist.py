@@ -68,7 +68,7 @@ def test_the_checklist_is_on_the_incident_panel_ticked_and_overdue(
     # This walk needs an action due before six minutes have passed and one due after.
     assert minutes["notify_leader"] < 6 < minutes["confirm_scene"]
 
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN", bypass_csp=True)
     try:
         board = Dashboard(context.new_page(), timed_server)
         page = board.page
@@ -151,7 +151,7 @@ def test_closing_under_a_committed_team_offers_the_stand_down_then_reopens(
     sent = api.post(f"/incidents/{incident_id}/assignments", json={"team_id": team["team_id"]})
     assert sent.status_code == 201, sent.text
 
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN", bypass_csp=True)
     try:
         board = Dashboard(context.new_page(), timed_server)
         page = board.page

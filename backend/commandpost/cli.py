@@ -8,8 +8,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from commandpost import db, migrations
 from commandpost.clock import SystemClock
@@ -27,6 +30,17 @@ def _require_database(settings: Settings) -> None:
     missing = db.missing_database(settings)
     if missing is not None:
         raise Unavailable(f"there is no database at {missing}: run `commandpost migrate` first")
+
+
+@contextmanager
+def _database(settings: Settings, *, read_only: bool = False) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the command's (existing) database; its engine is disposed afterwards."""
+    _require_database(settings)
+    engine = db.make_engine(settings)
+    try:
+        yield db.make_sessionmaker(engine, read_only=read_only)
+    finally:
+        engine.dispose()
 
 
 def _check_services(settings: Settings) -> None:
@@ -101,21 +115,16 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     from commandpost import loader
 
-    _require_database(settings)
-    engine = db.make_engine(settings)
-    try:
-        with db.make_sessionmaker(engine)() as session:
-            report = loader.load_district(
-                session,
-                folder=Path(args.path),
-                clock=SystemClock(),
-                reset_stock=getattr(args, "reset_stock", False),
-                timezone=settings.timezone,
-            )
-            session.commit()
-        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
-    finally:
-        engine.dispose()
+    with _database(settings) as sessions, sessions() as session:
+        report = loader.load_district(
+            session,
+            folder=Path(args.path),
+            clock=SystemClock(),
+            reset_stock=getattr(args, "reset_stock", False),
+            timezone=settings.timezone,
+        )
+        session.commit()
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     return 0
 
 
@@ -124,15 +133,10 @@ def cmd_import_roads(args: argparse.Namespace, settings: Settings) -> int:
     from commandpost.roads import service as roads
 
     clip = osm.read_boundary(Path(args.clip)) if args.clip else None
-    _require_database(settings)
-    engine = db.make_engine(settings)
-    try:
-        with db.make_sessionmaker(engine)() as session:
-            report = roads.import_osm(session, path=Path(args.file), clip=clip, clock=SystemClock())
-            session.commit()
-        print(report.model_dump_json(indent=1))
-    finally:
-        engine.dispose()
+    with _database(settings) as sessions, sessions() as session:
+        report = roads.import_osm(session, path=Path(args.file), clip=clip, clock=SystemClock())
+        session.commit()
+    print(report.model_dump_json(indent=1))
     return 0
 
 
@@ -144,34 +148,29 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file)
     if not path.is_file():
         return _fail(f"there is no file {path}")
-    _require_database(settings)
-    engine = db.make_engine(settings)
-    try:
-        with db.make_sessionmaker(engine)() as session:
-            try:
-                report = interchange.import_file(
-                    session,
-                    kind=args.kind,
-                    data=path.read_bytes(),
-                    filename=path.name,
-                    file_format=args.format,
-                    crs=args.crs,
-                    encoding=args.encoding,
-                    dry_run=args.dry_run,
-                    clock=SystemClock(),
-                )
-            except InvalidInput as exc:
-                session.rollback()
-                if "refused" in exc.extra:
-                    print(json.dumps(exc.extra, ensure_ascii=False, indent=1))
-                return _fail(exc.detail)
-            if args.dry_run:
-                session.rollback()
-            else:
-                session.commit()
-        print(report.model_dump_json(indent=1))
-    finally:
-        engine.dispose()
+    with _database(settings) as sessions, sessions() as session:
+        try:
+            report = interchange.import_file(
+                session,
+                kind=args.kind,
+                data=path.read_bytes(),
+                filename=path.name,
+                file_format=args.format,
+                crs=args.crs,
+                encoding=args.encoding,
+                dry_run=args.dry_run,
+                clock=SystemClock(),
+            )
+        except InvalidInput as exc:
+            session.rollback()
+            if "refused" in exc.extra:
+                print(json.dumps(exc.extra, ensure_ascii=False, indent=1))
+            return _fail(exc.detail)
+        if args.dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    print(report.model_dump_json(indent=1))
     return 1 if report.refused else 0
 
 
@@ -179,13 +178,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write one layer to a file (or standard output) in a GIS format."""
     from commandpost.interchange import service as interchange
 
-    _require_database(settings)
-    engine = db.make_engine(settings)
-    try:
-        with db.make_sessionmaker(engine, read_only=True)() as session:
-            content, _, name = interchange.export_layer(session, layer=args.kind, file_format=args.format)
-    finally:
-        engine.dispose()
+    with _database(settings, read_only=True) as sessions, sessions() as session:
+        content, _, name = interchange.export_layer(session, layer=args.kind, file_format=args.format)
     if args.output == "-":
         sys.stdout.buffer.write(content)
     else:
@@ -232,12 +226,8 @@ def cmd_drill_validate(args: argparse.Namespace, settings: Settings) -> int:
         # The district's teams, depots, detectors and roads are checked where a database is at hand.
         from commandpost.drills import service
 
-        engine = db.make_engine(settings)
-        try:
-            with db.make_sessionmaker(engine, read_only=True)() as session:
-                service.check_district(session, parsed)
-        finally:
-            engine.dispose()
+        with _database(settings, read_only=True) as sessions, sessions() as session:
+            service.check_district(session, parsed)
     if parsed.problems:
         for problem in parsed.problems:
             print(problem, file=sys.stderr)
@@ -259,11 +249,8 @@ def cmd_drill_run(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file)
     if not path.is_file():
         return _fail(f"no scenario file at {path}")
-    _require_database(settings)
     wall = SystemClock()
-    engine = db.make_engine(settings)
-    try:
-        sessions = db.make_sessionmaker(engine)
+    with _database(settings) as sessions:
         with sessions() as session:
             exercise = service.create(
                 session,
@@ -300,8 +287,6 @@ def cmd_drill_run(args: argparse.Namespace, settings: Settings) -> int:
                 {"exercise": exercise_id, "objectives": built["objectives"]}, ensure_ascii=False, indent=1
             )
         )
-    finally:
-        engine.dispose()
     return 0
 
 
@@ -309,13 +294,8 @@ def cmd_drill_report(args: argparse.Namespace, settings: Settings) -> int:
     """An exercise's after-action report, as JSON or a self-contained HTML page."""
     from commandpost.drills import report
 
-    _require_database(settings)
-    engine = db.make_engine(settings)
-    try:
-        with db.make_sessionmaker(engine, read_only=True)() as session:
-            built = report.build(session, exercise_id=args.id, wall=SystemClock())
-    finally:
-        engine.dispose()
+    with _database(settings, read_only=True) as sessions, sessions() as session:
+        built = report.build(session, exercise_id=args.id, wall=SystemClock())
     text = report.to_html(built) if args.format == "html" else json.dumps(built, ensure_ascii=False, indent=1)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")

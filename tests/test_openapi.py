@@ -73,7 +73,7 @@ def test_the_dashboards_api_types_are_generated_from_this_document() -> None:
     cli = FRONTEND / "node_modules" / "openapi-typescript" / "bin" / "cli.js"
     node = shutil.which("node")
     # `make test` installs the dashboard's packages first; without them the check cannot be made.
-    assert node is not None and cli.exists(), "the dashboard's node_modules are not installed: run `make frontend`"
+    assert node is not None and cli.exists(), "the dashboard's packages are not installed: `make frontend`"
     document = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "export_openapi.py")],
         capture_output=True,

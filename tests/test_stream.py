@@ -163,10 +163,15 @@ def quick(settings: Settings) -> Settings:
     return settings.model_copy(update={"stream_heartbeat_seconds": 0.5})
 
 
+def api(address: str) -> httpx.Client:
+    # Generous: a closure waits for the road graph the server builds at start-up, slow on a busy machine.
+    return httpx.Client(base_url=f"http://{address}", timeout=30)
+
+
 def test_connect_gets_a_snapshot_then_each_change_as_it_commits(
     quick: Settings, clock: FrozenClock, engine: Engine
 ) -> None:
-    with served_in_thread(quick, clock=clock) as address, httpx.Client(base_url=f"http://{address}") as http:
+    with served_in_thread(quick, clock=clock) as address, api(address) as http:
         team = create_team(http)
         create_team(http, name="泉港石化园区危化品救援队")
         with open_stream(address) as ws:
@@ -199,7 +204,7 @@ def test_connect_gets_a_snapshot_then_each_change_as_it_commits(
 def test_reconnecting_with_the_last_id_gets_exactly_the_missed_events_in_order(
     quick: Settings, clock: FrozenClock, engine: Engine
 ) -> None:
-    with served_in_thread(quick, clock=clock) as address, httpx.Client(base_url=f"http://{address}") as http:
+    with served_in_thread(quick, clock=clock) as address, api(address) as http:
         team = create_team(http)
         with open_stream(address) as ws:
             assert receive(ws)["type"] == "snapshot"
@@ -232,7 +237,7 @@ def test_since_out_of_retention_gets_a_fresh_snapshot_and_is_told_so(
     settings = quick.model_copy(update={"stream_retention_events": 10, "stream_retention_hours": 2})
     with (
         served_in_thread(settings, clock=clock) as address,
-        httpx.Client(base_url=f"http://{address}") as http,
+        api(address) as http,
     ):
         team = create_team(http)
         first = max(logged_ids(engine))
@@ -260,7 +265,7 @@ def test_since_out_of_retention_gets_a_fresh_snapshot_and_is_told_so(
 def test_snapshot_holds_only_the_layers_and_box_asked_for(
     quick: Settings, clock: FrozenClock, engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
-    with served_in_thread(quick, clock=clock) as address, httpx.Client(base_url=f"http://{address}") as http:
+    with served_in_thread(quick, clock=clock) as address, api(address) as http:
         inside = create_team(http, name="inside")
         outside = create_team(http, name="outside", base={"type": "Point", "coordinates": [119.5, 25.5]})
         with open_stream(address, layers="teams", bbox="118.8,25.0,119.0,25.2") as ws:
@@ -286,7 +291,7 @@ def test_closures_and_routes_are_in_the_snapshot_and_their_events_reach_who_show
     quick: Settings, clock: FrozenClock, engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
     load_grid(sessions, clock)
-    with served_in_thread(quick, clock=clock) as address, httpx.Client(base_url=f"http://{address}") as http:
+    with served_in_thread(quick, clock=clock) as address, api(address) as http:
         zone = {
             "kind": "danger_zone",
             "area": {
@@ -349,7 +354,7 @@ def test_drill_events_reach_only_clients_of_that_drill(
 
 
 def test_heartbeats_say_how_far_the_client_is(quick: Settings, clock: FrozenClock, engine: Engine) -> None:
-    with served_in_thread(quick, clock=clock) as address, httpx.Client(base_url=f"http://{address}") as http:
+    with served_in_thread(quick, clock=clock) as address, api(address) as http:
         create_team(http)
         with open_stream(address) as ws:
             receive_until(ws, lambda m: m["type"] == "heartbeat")
